@@ -1,0 +1,68 @@
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Config, TrustProxy } from './config.js';
+import { installErrorHandling } from './http/error-handler.js';
+import { accountRoutes } from './http/routes/accounts.js';
+import { healthRoutes } from './http/routes/health.js';
+import { verificationRoutes } from './http/routes/verification.js';
+import type { Services } from './services.js';
+
+/** Requests larger than this are refused with payload_too_large before they are parsed. */
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+export interface AppOptions {
+  config: Config;
+  services: Services;
+  logger: FastifyBaseLogger;
+}
+
+/** A hop count becomes "trust the nearest N proxies", the form Fastify's types accept. */
+function trustProxyOption(trust: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
+}
+
+/** Builds the HTTP app. It does not listen: server.ts does, tests use app.inject(). */
+export async function buildApp({ config, services, logger }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: trustProxyOption(config.trustProxy),
+    // A slow client must not hold a request open forever.
+    requestTimeout: 30_000,
+    ajv: {
+      // "13800138000" must be sent as a string: a number is a client bug, not something to coerce.
+      customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Only JSON bodies: a text/plain POST is what a cross-site HTML form can send without a preflight.
+  app.removeContentTypeParser('text/plain');
+  installErrorHandling(app);
+
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'sms-verify',
+        version: '0.1.0',
+        description: 'Phone sign-up with SMS verification codes. Errors are {"error": {"code", "message"}}.',
+      },
+      tags: [
+        { name: 'verification', description: 'Captcha and SMS codes' },
+        { name: 'accounts', description: 'Accounts and sessions' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(healthRoutes, { checks: services.checks });
+  await app.register(verificationRoutes, { services });
+  await app.register(accountRoutes, { services });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  return app;
+}

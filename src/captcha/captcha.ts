@@ -1,0 +1,29 @@
+/** What the client answered (fields of POST /api/sms/send). */
+export interface CaptchaAnswer {
+  readonly captchaId?: string | undefined;
+  readonly captchaAnswer?: string | undefined;
+}
+
+export interface CaptchaChallenge {
+  readonly captchaId: string;
+  /** An SVG image as a data: URL, ready for <img src>. */
+  readonly image: string;
+  /** Seconds until the challenge expires. */
+  readonly expiresIn: number;
+}
+
+/**
+ * The human check in front of every SMS send. `verify` burns the challenge whatever the outcome
+ * and throws captcha_required or captcha_invalid.
+ */
+export interface Captcha {
+  readonly kind: 'image' | 'off';
+  /** Issues a new challenge; undefined for kinds that have none to issue. */
+  readonly create?: () => Promise<CaptchaChallenge>;
+  verify(answer: CaptchaAnswer): Promise<void>;
+}
+
+/** CAPTCHA=off: the operator chose to send without a human check (tests, internal tools). */
+export function offCaptcha(): Captcha {
+  return { kind: 'off', async verify() {} } satisfies Captcha;
+}

@@ -1,0 +1,71 @@
+import type { Kysely } from 'kysely';
+import { PhoneTakenError, type AccountRepository, type User } from '../domain/account-repository.js';
+import type { DatabaseSchema } from './schema.js';
+
+/** SQLite says SQLITE_CONSTRAINT_UNIQUE, PostgreSQL says 23505. */
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
+}
+
+const toUser = (row: { id: string; phone: string; password_hash: string; created_at: number | string }): User => ({
+  id: row.id,
+  phone: row.phone,
+  passwordHash: row.password_hash,
+  createdAt: Number(row.created_at),
+});
+
+export function kyselyAccountRepository(db: Kysely<DatabaseSchema>): AccountRepository {
+  return {
+    async findUserByPhone(phone) {
+      const row = await db.selectFrom('users').selectAll().where('phone', '=', phone).executeTakeFirst();
+      return row && toUser(row);
+    },
+    async findUserById(id) {
+      const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toUser(row);
+    },
+    async createUser(user) {
+      try {
+        await db
+          .insertInto('users')
+          .values({
+            id: user.id,
+            phone: user.phone,
+            password_hash: user.passwordHash,
+            created_at: user.createdAt,
+            updated_at: user.createdAt,
+          })
+          .execute();
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new PhoneTakenError(user.phone, { cause: err });
+        throw err;
+      }
+    },
+    async updatePassword(userId, passwordHash, now) {
+      await db.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', userId).execute();
+    },
+    async createSession(tokenHash, session, now) {
+      await db
+        .insertInto('sessions')
+        .values({ id: tokenHash, user_id: session.userId, created_at: now, expires_at: session.expiresAt })
+        .execute();
+    },
+    async findSession(tokenHash, now) {
+      const row = await db
+        .selectFrom('sessions')
+        .select(['user_id', 'expires_at'])
+        .where('id', '=', tokenHash)
+        .where('expires_at', '>', now)
+        .executeTakeFirst();
+      return row && { userId: row.user_id, expiresAt: Number(row.expires_at) };
+    },
+    async deleteSession(tokenHash) {
+      await db.deleteFrom('sessions').where('id', '=', tokenHash).execute();
+    },
+    async deleteSessionsOfUser(userId) {
+      const result = await db.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+  } satisfies AccountRepository;
+}

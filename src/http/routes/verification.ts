@@ -1,0 +1,49 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AppError } from '../../errors.js';
+import type { Services } from '../../services.js';
+import { CaptchaResponse, ErrorResponse, PublicConfigResponse, SendSmsBody, SendSmsResponse } from '../schemas.js';
+import { sessionTokenOf } from '../session-cookie.js';
+
+/** Steps 1 and 2 of the protocol: the captcha and the SMS send. */
+export const verificationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  app.get(
+    '/api/config',
+    { schema: { tags: ['verification'], summary: 'Public settings the pages need', response: { 200: PublicConfigResponse } } },
+    async () => services.publicConfig,
+  );
+
+  app.get(
+    '/api/captcha',
+    {
+      schema: {
+        tags: ['verification'],
+        summary: 'A new image captcha (valid 5 minutes, burned by its first use)',
+        response: { 200: CaptchaResponse, 404: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      if (!services.captcha.create) throw new AppError('not_found', {}, { message: 'The image captcha is turned off.' });
+      void reply.header('cache-control', 'no-store');
+      return services.captcha.create();
+    },
+  );
+
+  app.post(
+    '/api/sms/send',
+    {
+      schema: {
+        tags: ['verification'],
+        summary: 'Send a verification code by SMS',
+        body: SendSmsBody,
+        response: { 200: SendSmsResponse, '4xx': ErrorResponse, '5xx': ErrorResponse },
+      },
+    },
+    async (request) => {
+      const { purpose } = request.body;
+      const userId =
+        purpose === 'change_phone' ? (await services.accounts.authenticate(sessionTokenOf(request))).id : undefined;
+      const result = await services.verification.send({ ...request.body, userId });
+      return { sent: true as const, expiresIn: result.expiresIn, resendAfter: result.resendAfter };
+    },
+  );
+};

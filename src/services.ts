@@ -1,0 +1,92 @@
+import type { Captcha } from './captcha/captcha.js';
+import { offCaptcha } from './captcha/captcha.js';
+import { imageCaptcha } from './captcha/image-captcha.js';
+import type { Config } from './config.js';
+import { kyselyAccountRepository } from './db/account-repository.js';
+import { openSqliteDatabase } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { createAccountService, type AccountService } from './domain/accounts.js';
+import { createHasher } from './domain/codes.js';
+import type { Logger } from './domain/logger.js';
+import { createVerificationService, type VerificationService } from './domain/verification.js';
+import { consoleSmsProvider } from './sms/console-provider.js';
+import type { SmsProvider } from './sms/provider.js';
+import { sqliteCaptchaStore, sqliteCodeStore, sqliteHealthCheck } from './stores/sqlite-store.js';
+import type { HealthCheck } from './stores/types.js';
+
+/** Everything the HTTP layer calls, built from the config. */
+export interface Services {
+  readonly accounts: AccountService;
+  readonly verification: VerificationService;
+  readonly captcha: Captcha;
+  readonly checks: readonly HealthCheck[];
+  readonly publicConfig: { readonly captcha: 'image' | 'off'; readonly codeLength: number; readonly defaultRegion: string };
+  readonly now: () => number;
+  close(): Promise<void>;
+}
+
+/** Seams for tests: a fake clock, a recording provider, a captcha whose answer is known. */
+export interface ServiceOverrides {
+  now?: () => number;
+  sms?: SmsProvider;
+  captchaText?: () => string;
+}
+
+export function createSmsProvider(config: Config): SmsProvider {
+  switch (config.smsProvider) {
+    case 'console':
+      return consoleSmsProvider({ outboxFile: config.smsOutboxFile, printText: config.env !== 'production' });
+  }
+}
+
+/** Opens the database, runs migrations and wires the domain to its stores and providers. */
+export async function createServices(config: Config, secret: string, log: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
+  const now = overrides.now ?? Date.now;
+  const database = openSqliteDatabase(config.sqlitePath);
+  try {
+    await migrateToLatest(database.db);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const hasher = createHasher(secret);
+  const repo = kyselyAccountRepository(database.db);
+  const captcha =
+    config.captcha === 'off'
+      ? offCaptcha()
+      : imageCaptcha({ store: sqliteCaptchaStore(database.sqlite), hasher, now, randomText: overrides.captchaText });
+
+  const verification = createVerificationService({
+    codes: sqliteCodeStore(database.sqlite),
+    captcha,
+    sms: overrides.sms ?? createSmsProvider(config),
+    hasher,
+    isRegistered: async (phone) => (await repo.findUserByPhone(phone)) !== undefined,
+    settings: {
+      ...config.code,
+      appName: config.appName,
+      defaultRegion: config.defaultRegion,
+      providerTimeoutMs: config.smsProviderTimeoutMs,
+    },
+    now,
+    log,
+  });
+  const accounts = createAccountService({
+    repo,
+    verification,
+    hasher,
+    settings: { sessionTtlSeconds: config.sessionTtlSeconds, defaultRegion: config.defaultRegion },
+    now,
+    log,
+  });
+
+  return {
+    accounts,
+    verification,
+    captcha,
+    checks: [sqliteHealthCheck(database.sqlite)],
+    publicConfig: { captcha: config.captcha, codeLength: config.code.length, defaultRegion: config.defaultRegion },
+    now,
+    close: () => database.close(),
+  };
+}

@@ -1,0 +1,115 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Writable } from 'node:stream';
+import { buildApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { createServices, type Services } from '../../src/services.js';
+import { recordingSmsProvider, type RecordingSmsProvider } from './fake-sms.js';
+
+export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123456789';
+/** The answer every image captcha has in tests, since a test cannot read the picture. */
+export const CAPTCHA_TEXT = 'Ab3X';
+
+/** A clock the test moves by hand. */
+export interface FakeClock {
+  now: () => number;
+  advance(ms: number): void;
+}
+
+export function fakeClock(start = Date.UTC(2026, 0, 1)): FakeClock {
+  let t = start;
+  return {
+    now: () => t,
+    advance(ms) {
+      t += ms;
+    },
+  };
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  services: Services;
+  config: Config;
+  sms: RecordingSmsProvider;
+  clock: FakeClock;
+  /** Every log line written, parsed. */
+  logs: Record<string, unknown>[];
+  dir: string;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  /** Reuse a data folder (to test restarts). */
+  dir?: string;
+  clock?: FakeClock;
+  sms?: RecordingSmsProvider;
+}
+
+/** The real app on a temporary SQLite file, with a recording SMS provider and a fake clock. */
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'sms-verify-test-'));
+  const config = loadConfig({
+    DATABASE_URL: `sqlite:${join(dir, 'test.db')}`,
+    SECRET: TEST_SECRET,
+    CAPTCHA: 'off',
+    LOG_LEVEL: 'info',
+    ...options.env,
+  });
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const logger = createLogger(config.logLevel, sink);
+  const sms = options.sms ?? recordingSmsProvider();
+  const clock = options.clock ?? fakeClock();
+  const services = await createServices(config, TEST_SECRET, logger, { now: clock.now, sms, captchaText: () => CAPTCHA_TEXT });
+  const app = await buildApp({ config, services, logger });
+  await app.ready();
+  return {
+    app,
+    services,
+    config,
+    sms,
+    clock,
+    logs,
+    dir,
+    async close() {
+      await app.close();
+      await services.close();
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const PHONE = '+8613800138000';
+export const PASSWORD = 'correct horse battery';
+
+/** POST JSON through app.inject and return status, parsed body and headers. */
+export async function post(app: FastifyInstance, url: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await app.inject({ method: 'POST', url, payload: body as object, headers });
+  return { status: res.statusCode, body: res.body ? (res.json() as any) : undefined, headers: res.headers, cookies: res.cookies };
+}
+
+/** Sends a code and returns it as the SMS carried it. */
+export async function sendCode(t: TestApp, phone: string, purpose: string, headers: Record<string, string> = {}): Promise<string> {
+  const res = await post(t.app, '/api/sms/send', { phone, purpose }, headers);
+  if (res.status !== 200) throw new Error(`send failed: ${res.status} ${JSON.stringify(res.body)}`);
+  const last = t.sms.sent.at(-1);
+  if (!last) throw new Error('the provider recorded no message');
+  return last.code;
+}
+
+/** Registers PHONE (or another number) and returns the session token. */
+export async function registerUser(t: TestApp, phone = PHONE, password = PASSWORD): Promise<string> {
+  const code = await sendCode(t, phone, 'register');
+  const res = await post(t.app, '/api/register', { phone, code, password });
+  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.token as string;
+}
