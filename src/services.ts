@@ -9,9 +9,9 @@ import { createAccountService, type AccountService } from './domain/accounts.js'
 import { createHasher } from './domain/codes.js';
 import type { Logger } from './domain/logger.js';
 import { createVerificationService, type VerificationService } from './domain/verification.js';
-import { consoleSmsProvider } from './sms/console-provider.js';
+import { createSmsProvider } from './sms/index.js';
 import type { SmsProvider } from './sms/provider.js';
-import { sqliteCaptchaStore, sqliteCodeStore, sqliteHealthCheck } from './stores/sqlite-store.js';
+import { createStateStores } from './stores/index.js';
 import type { HealthCheck } from './stores/types.js';
 
 /** Everything the HTTP layer calls, built from the config. */
@@ -32,13 +32,6 @@ export interface ServiceOverrides {
   captchaText?: () => string;
 }
 
-export function createSmsProvider(config: Config): SmsProvider {
-  switch (config.smsProvider) {
-    case 'console':
-      return consoleSmsProvider({ outboxFile: config.smsOutboxFile, printText: config.env !== 'production' });
-  }
-}
-
 /** Opens the database, runs migrations and wires the domain to its stores and providers. */
 export async function createServices(config: Config, secret: string, log: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
   const now = overrides.now ?? Date.now;
@@ -49,15 +42,16 @@ export async function createServices(config: Config, secret: string, log: Logger
     await database.close();
     throw err;
   }
+  const stores = await createStateStores(config, database);
   const hasher = createHasher(secret);
   const repo = kyselyAccountRepository(database.db);
   const captcha =
     config.captcha === 'off'
       ? offCaptcha()
-      : imageCaptcha({ store: sqliteCaptchaStore(database.sqlite), hasher, now, randomText: overrides.captchaText });
+      : imageCaptcha({ store: stores.captchas, hasher, now, randomText: overrides.captchaText });
 
   const verification = createVerificationService({
-    codes: sqliteCodeStore(database.sqlite),
+    codes: stores.codes,
     captcha,
     sms: overrides.sms ?? createSmsProvider(config),
     hasher,
@@ -84,9 +78,12 @@ export async function createServices(config: Config, secret: string, log: Logger
     accounts,
     verification,
     captcha,
-    checks: [sqliteHealthCheck(database.sqlite)],
+    checks: stores.checks,
     publicConfig: { captcha: config.captcha, codeLength: config.code.length, defaultRegion: config.defaultRegion },
     now,
-    close: () => database.close(),
+    async close() {
+      await stores.close();
+      await database.close();
+    },
   };
 }
