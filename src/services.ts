@@ -3,7 +3,7 @@ import { offCaptcha } from './captcha/captcha.js';
 import { imageCaptcha } from './captcha/image-captcha.js';
 import type { Config } from './config.js';
 import { kyselyAccountRepository } from './db/account-repository.js';
-import { openSqliteDatabase } from './db/database.js';
+import { openSqliteDatabase, type Database } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createAccountService, type AccountService } from './domain/accounts.js';
 import { createHasher } from './domain/codes.js';
@@ -30,12 +30,14 @@ export interface ServiceOverrides {
   now?: () => number;
   sms?: SmsProvider;
   captchaText?: () => string;
+  /** An already opened database (tests use it to inject faults over the real connection); closed with the services. */
+  database?: Database;
 }
 
 /** Opens the database, runs migrations and wires the domain to its stores and providers. */
 export async function createServices(config: Config, secret: string, log: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
   const now = overrides.now ?? Date.now;
-  const database = openSqliteDatabase(config.sqlitePath);
+  const database = overrides.database ?? openSqliteDatabase(config.sqlitePath);
   try {
     await migrateToLatest(database.db);
   } catch (err) {

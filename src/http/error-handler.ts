@@ -1,13 +1,13 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError, ERRORS, type ErrorCode } from '../errors.js';
 
+/** SQLite result codes that mean the file cannot be used right now, not that the request was wrong. */
+const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|READONLY|CANTOPEN|CORRUPT|NOTADB|PROTOCOL)/;
+
 /** Errors of ours or a driver's that mean "a dependency is down", not "a bug". */
 export function isDependencyFailure(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return (
-    typeof code === 'string' &&
-    (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_IOERR' || code === 'SQLITE_FULL' || code === 'SERVICE_UNAVAILABLE')
-  );
+  return typeof code === 'string' && (SQLITE_UNAVAILABLE.test(code) || code === 'SERVICE_UNAVAILABLE');
 }
 
 function fromFramework(err: FastifyError): { code: ErrorCode; message: string; field?: string } | undefined {

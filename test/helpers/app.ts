@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { Writable } from 'node:stream';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import { openSqliteDatabase, type Database } from '../../src/db/database.js';
 import { createLogger } from '../../src/logger.js';
 import { createServices, type Services } from '../../src/services.js';
 import { recordingSmsProvider, type RecordingSmsProvider } from './fake-sms.js';
@@ -35,6 +36,8 @@ export interface TestApp {
   config: Config;
   sms: RecordingSmsProvider;
   clock: FakeClock;
+  /** The app's own database connection. */
+  database: Database;
   /** Every log line written, parsed. */
   logs: Record<string, unknown>[];
   dir: string;
@@ -69,7 +72,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const logger = createLogger(config.logLevel, sink);
   const sms = options.sms ?? recordingSmsProvider();
   const clock = options.clock ?? fakeClock();
-  const services = await createServices(config, TEST_SECRET, logger, { now: clock.now, sms, captchaText: () => CAPTCHA_TEXT });
+  const database = openSqliteDatabase(config.sqlitePath);
+  const services = await createServices(config, TEST_SECRET, logger, { now: clock.now, sms, captchaText: () => CAPTCHA_TEXT, database });
   const app = await buildApp({ config, services, logger });
   await app.ready();
   return {
@@ -78,6 +82,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     config,
     sms,
     clock,
+    database,
     logs,
     dir,
     async close() {
