@@ -8,7 +8,7 @@ describe('configuration', () => {
       env: 'development',
       port: 3000,
       sqlitePath: './data/sms-verify.db',
-      smsProvider: 'console',
+      smsProvider: ['console'],
       captcha: 'image',
       trustProxy: false,
       defaultRegion: 'CN',
