@@ -266,6 +266,9 @@ export interface Config {
 /** The names of every variable in the schema, for docs and tests. */
 export const ENV_VARS = Object.keys(envSchema.shape) as (keyof typeof envSchema.shape)[];
 
+/** Credentials whose bad values a start-up error must not print (stderr ends up in log collectors). */
+const UNECHOED = new Set<string>(['TENCENTCLOUD_SECRET_KEY', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET', 'TWILIO_AUTH_TOKEN', 'SMS_CALLBACK_TOKEN']);
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -284,7 +287,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment');
-      const got = present[name] === undefined ? '' : ` (got "${present[name]}")`;
+      const got = present[name] === undefined || UNECHOED.has(name) ? '' : ` (got "${present[name]}")`;
       return `  ${name}: ${issue.message}${got}`;
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);

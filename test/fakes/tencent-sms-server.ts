@@ -28,7 +28,7 @@ export interface FakeTencentOptions {
   readonly now?: () => number;
 }
 
-export interface FakeTencentSms extends Omit<FakeServer, 'close'> {
+export interface FakeTencentSms extends FakeServer {
   readonly accepted: AcceptedTencentSms[];
   /** The first template parameter (the code) of the last message to `phone`. */
   lastCode(phone: string): string;
@@ -37,7 +37,6 @@ export interface FakeTencentSms extends Omit<FakeServer, 'close'> {
   setOutage(outage: TencentOutage | undefined): void;
   /** Tencent's status callback body for an accepted message. */
   statusReport(serialNo: string, delivered: boolean): unknown[];
-  close(): Promise<void>;
 }
 
 const WINDOW_SECONDS = 300;
