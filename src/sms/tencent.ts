@@ -63,7 +63,8 @@ function required(value: string | undefined, envVar: string): string {
 
 /**
  * Tencent Cloud SMS, SendSms of API 2021-01-11, signed with TC3-HMAC-SHA256 exactly as Tencent's
- * SDK signs (content-type and host; see test/sms/tencent-signer.test.ts for the published example).
+ * SDK signs (content-type and host): test/sms/tencent-signer.test.ts reproduces the published
+ * example, test/sms/tencent-sdk-parity.test.ts compares with the SDK's own signer.
  * The template takes two parameters, the code and its lifetime in minutes.
  *
  * @example
@@ -97,7 +98,8 @@ export function tencentSmsProvider(options: TencentSmsOptions) {
       });
       const timestamp = Math.floor(now() / 1000);
       const headers = {
-        'content-type': 'application/json; charset=utf-8',
+        // Tencent's SDK sends (and signs) exactly this content type.
+        'content-type': 'application/json',
         host: url.host,
         'x-tc-action': 'SendSms',
         'x-tc-version': VERSION,
