@@ -63,9 +63,5 @@ export function kyselySmsMessageLog(db: Kysely<DatabaseSchema>): SmsMessageLog {
         .executeTakeFirst();
       return row && toRecord(row);
     },
-    async findByMessageId(messageId) {
-      const rows = await db.selectFrom('sms_messages').selectAll().where('message_id', '=', messageId).orderBy('created_at').execute();
-      return rows.map(toRecord);
-    },
   } satisfies SmsMessageLog;
 }

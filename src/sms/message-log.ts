@@ -42,8 +42,8 @@ export interface SmsMessageLog {
   record(entry: SmsMessageRecord): Promise<void>;
   /** Applies a delivery report; resolves to the number of messages it matched (0 for an id we never saw). */
   applyDeliveryReport(report: DeliveryReport, now: number): Promise<number>;
+  /** The message a provider id names, for support and tests. */
   findByProviderMessageId(provider: string, providerMessageId: string): Promise<SmsMessageRecord | undefined>;
-  findByMessageId(messageId: string): Promise<SmsMessageRecord[]>;
 }
 
 /**
