@@ -1,4 +1,4 @@
-import { BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
+import { BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, handleWhen } from 'cockatiel';
 import type { Logger } from '../domain/logger.js';
 import { maskPhone } from '../domain/phone.js';
 import { SmsSendError, type SmsProvider } from './provider.js';
@@ -25,6 +25,16 @@ function asSendError(err: unknown, provider: string): SmsSendError {
   return new SmsSendError('unavailable', `${provider}: unexpected error`, { cause: err });
 }
 
+/** Settles with `work`, or fails when `signal` aborts first: a provider that ignores its signal cannot hold up the next one. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal, provider: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new SmsSendError('unavailable', `${provider}: no answer within its share of the deadline`));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    void work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /**
  * Tries providers in order until one accepts the message. A failure another provider could fix
  * (network, timeout, 5xx, auth, template, balance, open circuit) moves on; a verdict about the
@@ -40,7 +50,7 @@ export function failoverSmsProvider(providers: readonly SmsProvider[], options: 
       // Only failures that say something about the provider count against it.
       handleWhen((err) => !(err instanceof SmsSendError && isVerdictAboutNumber(err))),
       { halfOpenAfter: options.breaker.halfOpenAfterMs, breaker: new ConsecutiveBreaker(options.breaker.failures) },
-    ) as CircuitBreakerPolicy,
+    ),
   }));
 
   return {
@@ -53,7 +63,7 @@ export function failoverSmsProvider(providers: readonly SmsProvider[], options: 
         const share = Math.max(1, Math.floor((deadline - performance.now()) / (guarded.length - index)));
         const attemptSignal = AbortSignal.any([signal, AbortSignal.timeout(share)]);
         try {
-          return await breaker.execute(() => provider.send(message, attemptSignal));
+          return await breaker.execute(() => untilAborted(provider.send(message, attemptSignal), attemptSignal, provider.name));
         } catch (err) {
           const failure = asSendError(err, provider.name);
           if (isVerdictAboutNumber(failure)) throw failure;

@@ -20,13 +20,16 @@ function recordingLog(): Logger & { lines: { level: string; obj: object; msg: st
 
 /** A provider whose next answers the test sets: a receipt, a failure kind, or a hang until aborted. */
 function scriptedProvider(name: string) {
-  let behaviour: SmsFailureKind | 'ok' | 'hang' | 'throw' = 'ok';
+  let behaviour: SmsFailureKind | 'ok' | 'hang' | 'deaf' | 'throw' = 'ok';
   const send = vi.fn(async (_m: SmsMessage, signal: AbortSignal) => {
     switch (behaviour) {
       case 'ok':
         return { providerMessageId: `${name}-id` };
       case 'hang':
         return new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new SmsSendError('unavailable', 'aborted'))));
+      case 'deaf':
+        // Ignores its signal entirely.
+        return new Promise<never>(() => undefined);
       case 'throw':
         throw new TypeError('a bug in the provider');
       default:
@@ -96,6 +99,13 @@ describe('failover between providers', () => {
     const firstSignal = first.send.mock.calls[0]?.[1];
     expect(firstSignal?.aborted).toBe(true);
     expect(outer.signal.aborted).toBe(false);
+    expect(second.send).toHaveBeenCalledTimes(1);
+  });
+
+  it('moves on from a provider that ignores its abort signal', async () => {
+    const { first, second, sms } = setup({ timeoutMs: 600 });
+    first.set('deaf');
+    await expect(sms.send(message, new AbortController().signal)).resolves.toEqual({ providerMessageId: 'second-id' });
     expect(second.send).toHaveBeenCalledTimes(1);
   });
 
