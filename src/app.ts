@@ -7,6 +7,7 @@ import type { Config, TrustProxy } from './config.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { accountRoutes } from './http/routes/accounts.js';
 import { healthRoutes } from './http/routes/health.js';
+import { smsCallbackRoutes } from './http/routes/sms-callbacks.js';
 import { verificationRoutes } from './http/routes/verification.js';
 import type { Services } from './services.js';
 
@@ -62,6 +63,7 @@ export async function buildApp({ config, services, logger }: AppOptions): Promis
   await app.register(healthRoutes, { checks: services.checks });
   await app.register(verificationRoutes, { services });
   await app.register(accountRoutes, { services });
+  await app.register(smsCallbackRoutes, { services, callback: config.smsCallback });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   return app;

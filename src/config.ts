@@ -1,8 +1,13 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Purposes a code can be issued for. A code for one purpose never satisfies another. */
 export const PURPOSES = ['register', 'login', 'reset_password', 'change_phone'] as const;
 export type Purpose = (typeof PURPOSES)[number];
+
+/** SMS providers SMS_PROVIDER may name, in the order they are tried. */
+export const SMS_PROVIDER_NAMES = ['console', 'tencent', 'aliyun', 'twilio'] as const;
+export type SmsProviderName = (typeof SMS_PROVIDER_NAMES)[number];
 
 const int = (min: number, max: number, fallback: number) =>
   z.coerce
@@ -33,6 +38,61 @@ function parseTrustProxy(raw: string, ctx: z.RefinementCtx): TrustProxy {
   return ranges;
 }
 
+function parseProviderList(raw: string, ctx: z.RefinementCtx): SmsProviderName[] {
+  const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = names.find((n) => !(SMS_PROVIDER_NAMES as readonly string[]).includes(n));
+  if (bad !== undefined || names.length === 0) {
+    ctx.addIssue({ code: 'custom', message: `must be a comma list of: ${SMS_PROVIDER_NAMES.join(', ')}` });
+    return [];
+  }
+  if (new Set(names).size !== names.length) {
+    ctx.addIssue({ code: 'custom', message: 'names a provider twice' });
+    return [];
+  }
+  return names as SmsProviderName[];
+}
+
+/** An address range delivery reports may come from. */
+export interface IpRange {
+  readonly address: string;
+  readonly prefix: number;
+  readonly family: 'ipv4' | 'ipv6';
+}
+
+function parseIpRanges(raw: string | undefined, ctx: z.RefinementCtx): IpRange[] {
+  const ranges: IpRange[] = [];
+  for (const item of (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [address = '', prefixText] = item.split('/');
+    const version = isIP(address);
+    const max = version === 6 ? 128 : 32;
+    const prefix = prefixText === undefined ? max : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
+    if (version === 0 || !(prefix >= 0 && prefix <= max)) {
+      ctx.addIssue({ code: 'custom', message: `"${item}" is not an address or CIDR range; use a comma list such as 203.0.113.0/24,198.51.100.7` });
+      return [];
+    }
+    ranges.push({ address, prefix, family: version === 6 ? 'ipv6' : 'ipv4' });
+  }
+  return ranges;
+}
+
+/** An http(s) URL with no query or fragment; tests point these at fakes on 127.0.0.1. */
+const httpUrl = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine(
+      (value) => {
+        try {
+          const url = new URL(value);
+          return (url.protocol === 'https:' || url.protocol === 'http:') && !url.search && !url.hash;
+        } catch {
+          return false;
+        }
+      },
+      { error: `must be an http(s) URL such as ${fallback}` },
+    )
+    .transform((value) => value.replace(/\/+$/, ''));
+
 /**
  * Every environment variable the service reads. Documented in README.md's configuration
  * table and `.env.example`; a test keeps the three in step.
@@ -49,12 +109,72 @@ const envSchema = z.object({
     .string()
     .regex(/^sqlite:.+/, { error: 'must look like sqlite:./data/sms-verify.db' })
     .default('sqlite:./data/sms-verify.db'),
-  /** Which SMS provider delivers codes. @default "console" */
-  SMS_PROVIDER: z.enum(['console'], { error: 'must be one of: console' }).default('console'),
+  /** Which SMS providers deliver codes, tried in order: a comma list of console, tencent, aliyun, twilio. @default "console" */
+  SMS_PROVIDER: z.string().default('console').transform(parseProviderList),
   /** Milliseconds a provider call may take before the send fails with sms_send_failed. @default 5000 */
   SMS_PROVIDER_TIMEOUT_MS: int(100, 60_000, 5000),
   /** Console provider only: append one JSON line per message to this file. */
   SMS_OUTBOX_FILE: z.string().min(1).optional(),
+  // ── SMS providers (issue 3): one block, so other branches merge around it ──
+  /** Tencent Cloud API key id (CAM). Required when SMS_PROVIDER includes tencent. */
+  TENCENTCLOUD_SECRET_ID: z.string().min(1).optional(),
+  /** Tencent Cloud API key secret. Required when SMS_PROVIDER includes tencent. */
+  TENCENTCLOUD_SECRET_KEY: z.string().min(1).optional(),
+  /** Tencent SMS application id (SmsSdkAppId, e.g. 1400006666). Required for tencent. */
+  TENCENT_SMS_SDK_APP_ID: z.string().regex(/^\d+$/, { error: 'must be the numeric SdkAppId, e.g. 1400006666' }).optional(),
+  /** Approved signature content (SignName), without 【】. Required for tencent in mainland China. */
+  TENCENT_SMS_SIGN_NAME: z.string().min(1).optional(),
+  /** Approved template id used for every purpose without its own. Required for tencent. */
+  TENCENT_SMS_TEMPLATE_ID: z.string().regex(/^\d+$/, { error: 'must be a numeric template id' }).optional(),
+  /** Template id for register codes (overrides TENCENT_SMS_TEMPLATE_ID). */
+  TENCENT_SMS_TEMPLATE_ID_REGISTER: z.string().regex(/^\d+$/, { error: 'must be a numeric template id' }).optional(),
+  /** Template id for login codes. */
+  TENCENT_SMS_TEMPLATE_ID_LOGIN: z.string().regex(/^\d+$/, { error: 'must be a numeric template id' }).optional(),
+  /** Template id for password reset codes. */
+  TENCENT_SMS_TEMPLATE_ID_RESET_PASSWORD: z.string().regex(/^\d+$/, { error: 'must be a numeric template id' }).optional(),
+  /** Template id for change-phone codes. */
+  TENCENT_SMS_TEMPLATE_ID_CHANGE_PHONE: z.string().regex(/^\d+$/, { error: 'must be a numeric template id' }).optional(),
+  /** Region sent as X-TC-Region. @default "ap-guangzhou" */
+  TENCENT_SMS_REGION: z.string().regex(/^[a-z]+-[a-z]+(-\d+)?$/, { error: 'must be a region such as ap-guangzhou' }).default('ap-guangzhou'),
+  /** SendSms endpoint. @default "https://sms.tencentcloudapi.com" */
+  TENCENT_SMS_ENDPOINT: httpUrl('https://sms.tencentcloudapi.com'),
+  /** Alibaba Cloud AccessKey id (RAM user). Required when SMS_PROVIDER includes aliyun. */
+  ALIBABA_CLOUD_ACCESS_KEY_ID: z.string().min(1).optional(),
+  /** Alibaba Cloud AccessKey secret. Required when SMS_PROVIDER includes aliyun. */
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: z.string().min(1).optional(),
+  /** Approved Aliyun signature name. Required for aliyun. */
+  ALIYUN_SMS_SIGN_NAME: z.string().min(1).optional(),
+  /** Approved template code (SMS_123456789) for every purpose without its own. Required for aliyun. */
+  ALIYUN_SMS_TEMPLATE_CODE: z.string().regex(/^SMS_\d+$/, { error: 'must look like SMS_123456789' }).optional(),
+  /** Template code for register codes (overrides ALIYUN_SMS_TEMPLATE_CODE). */
+  ALIYUN_SMS_TEMPLATE_CODE_REGISTER: z.string().regex(/^SMS_\d+$/, { error: 'must look like SMS_123456789' }).optional(),
+  /** Template code for login codes. */
+  ALIYUN_SMS_TEMPLATE_CODE_LOGIN: z.string().regex(/^SMS_\d+$/, { error: 'must look like SMS_123456789' }).optional(),
+  /** Template code for password reset codes. */
+  ALIYUN_SMS_TEMPLATE_CODE_RESET_PASSWORD: z.string().regex(/^SMS_\d+$/, { error: 'must look like SMS_123456789' }).optional(),
+  /** Template code for change-phone codes. */
+  ALIYUN_SMS_TEMPLATE_CODE_CHANGE_PHONE: z.string().regex(/^SMS_\d+$/, { error: 'must look like SMS_123456789' }).optional(),
+  /** Dysmsapi endpoint. @default "https://dysmsapi.aliyuncs.com" */
+  ALIYUN_SMS_ENDPOINT: httpUrl('https://dysmsapi.aliyuncs.com'),
+  /** Twilio Account SID (AC…). Required when SMS_PROVIDER includes twilio. */
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, { error: 'must be an Account SID: AC followed by 32 hex digits' }).optional(),
+  /** Twilio auth token. Required for twilio. */
+  TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+  /** Sender number in E.164 (or alphanumeric sender id). Twilio needs this or TWILIO_MESSAGING_SERVICE_SID. */
+  TWILIO_FROM: z.string().min(1).optional(),
+  /** Messaging Service SID (MG…), used instead of TWILIO_FROM when set. */
+  TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/, { error: 'must be a Messaging Service SID: MG followed by 32 hex digits' }).optional(),
+  /** Twilio REST API base. @default "https://api.twilio.com" */
+  TWILIO_API_BASE: httpUrl('https://api.twilio.com'),
+  /** Consecutive provider failures that open its circuit (it is then skipped). @default 5 */
+  SMS_CIRCUIT_FAILURES: int(1, 100, 5),
+  /** Seconds an open circuit waits before one probe send. @default 30 */
+  SMS_CIRCUIT_HALF_OPEN_SECONDS: int(1, 3600, 30),
+  /** Secret path segment of the delivery-report callbacks; unset turns the callbacks off. At least 24 characters. */
+  SMS_CALLBACK_TOKEN: z.string().min(24, { error: 'must be at least 24 characters (try: openssl rand -hex 24)' }).regex(/^[A-Za-z0-9_-]+$/, { error: 'may use only letters, digits, - and _ (it is part of a URL path)' }).optional(),
+  /** Comma list of addresses/CIDR ranges allowed to post delivery reports; unset allows any source. */
+  SMS_CALLBACK_ALLOWED_IPS: z.string().optional().transform(parseIpRanges),
+  // ── end of SMS providers ──
   /** Product name shown in the SMS signature 【…】. @default "sms-verify" */
   APP_NAME: z.string().min(1).max(32).default('sms-verify'),
   /** Human check before any SMS is sent. @default "image" */
@@ -91,9 +211,42 @@ export interface Config {
   readonly databaseUrl: string;
   /** Filesystem path of the SQLite database, or ':memory:'. */
   readonly sqlitePath: string;
-  readonly smsProvider: 'console';
+  /** Providers in the order they are tried; the first that accepts the message wins. */
+  readonly smsProvider: readonly SmsProviderName[];
   readonly smsProviderTimeoutMs: number;
   readonly smsOutboxFile: string | undefined;
+  /** Tencent Cloud SMS settings; checked at start when smsProvider includes tencent. */
+  readonly tencent: {
+    readonly secretId: string | undefined;
+    readonly secretKey: string | undefined;
+    readonly sdkAppId: string | undefined;
+    readonly signName: string | undefined;
+    readonly templateId: string | undefined;
+    readonly templateIds: Readonly<Partial<Record<Purpose, string>>>;
+    readonly region: string;
+    readonly endpoint: string;
+  };
+  /** Aliyun SMS (Dysmsapi) settings; checked at start when smsProvider includes aliyun. */
+  readonly aliyun: {
+    readonly accessKeyId: string | undefined;
+    readonly accessKeySecret: string | undefined;
+    readonly signName: string | undefined;
+    readonly templateCode: string | undefined;
+    readonly templateCodes: Readonly<Partial<Record<Purpose, string>>>;
+    readonly endpoint: string;
+  };
+  /** Twilio settings; checked at start when smsProvider includes twilio. */
+  readonly twilio: {
+    readonly accountSid: string | undefined;
+    readonly authToken: string | undefined;
+    readonly from: string | undefined;
+    readonly messagingServiceSid: string | undefined;
+    readonly apiBase: string;
+  };
+  /** Per-provider circuit breaker. */
+  readonly smsCircuit: { readonly failures: number; readonly halfOpenAfterMs: number };
+  /** Delivery-report callbacks: off while token is undefined; any source when allowedIps is empty. */
+  readonly smsCallback: { readonly token: string | undefined; readonly allowedIps: readonly IpRange[] };
   readonly appName: string;
   readonly captcha: 'image' | 'off';
   /** Undefined means "generate one and keep it in the data folder" (development only). */
@@ -113,6 +266,9 @@ export interface Config {
 /** The names of every variable in the schema, for docs and tests. */
 export const ENV_VARS = Object.keys(envSchema.shape) as (keyof typeof envSchema.shape)[];
 
+/** Credentials whose bad values a start-up error must not print (stderr ends up in log collectors). */
+const UNECHOED = new Set<string>(['TENCENTCLOUD_SECRET_KEY', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET', 'TWILIO_AUTH_TOKEN', 'SMS_CALLBACK_TOKEN']);
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -131,7 +287,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment');
-      const got = present[name] === undefined ? '' : ` (got "${present[name]}")`;
+      const got = present[name] === undefined || UNECHOED.has(name) ? '' : ` (got "${present[name]}")`;
       return `  ${name}: ${issue.message}${got}`;
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
@@ -142,6 +298,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       'Invalid configuration:\n  SECRET: required when NODE_ENV=production; set it to at least 32 random characters (openssl rand -hex 32)',
     );
   }
+  const missing = missingProviderSettings(e);
+  if (missing.length) throw new ConfigError(`Invalid configuration:\n${missing.map((line) => `  ${line}`).join('\n')}`);
   const sqlitePath = e.DATABASE_URL.replace(/^sqlite:(\/\/)?/, '');
   return Object.freeze({
     env: e.NODE_ENV,
@@ -152,6 +310,43 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     smsProvider: e.SMS_PROVIDER,
     smsProviderTimeoutMs: e.SMS_PROVIDER_TIMEOUT_MS,
     smsOutboxFile: e.SMS_OUTBOX_FILE,
+    tencent: Object.freeze({
+      secretId: e.TENCENTCLOUD_SECRET_ID,
+      secretKey: e.TENCENTCLOUD_SECRET_KEY,
+      sdkAppId: e.TENCENT_SMS_SDK_APP_ID,
+      signName: e.TENCENT_SMS_SIGN_NAME,
+      templateId: e.TENCENT_SMS_TEMPLATE_ID,
+      templateIds: perPurpose({
+        register: e.TENCENT_SMS_TEMPLATE_ID_REGISTER,
+        login: e.TENCENT_SMS_TEMPLATE_ID_LOGIN,
+        reset_password: e.TENCENT_SMS_TEMPLATE_ID_RESET_PASSWORD,
+        change_phone: e.TENCENT_SMS_TEMPLATE_ID_CHANGE_PHONE,
+      }),
+      region: e.TENCENT_SMS_REGION,
+      endpoint: e.TENCENT_SMS_ENDPOINT,
+    }),
+    aliyun: Object.freeze({
+      accessKeyId: e.ALIBABA_CLOUD_ACCESS_KEY_ID,
+      accessKeySecret: e.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
+      signName: e.ALIYUN_SMS_SIGN_NAME,
+      templateCode: e.ALIYUN_SMS_TEMPLATE_CODE,
+      templateCodes: perPurpose({
+        register: e.ALIYUN_SMS_TEMPLATE_CODE_REGISTER,
+        login: e.ALIYUN_SMS_TEMPLATE_CODE_LOGIN,
+        reset_password: e.ALIYUN_SMS_TEMPLATE_CODE_RESET_PASSWORD,
+        change_phone: e.ALIYUN_SMS_TEMPLATE_CODE_CHANGE_PHONE,
+      }),
+      endpoint: e.ALIYUN_SMS_ENDPOINT,
+    }),
+    twilio: Object.freeze({
+      accountSid: e.TWILIO_ACCOUNT_SID,
+      authToken: e.TWILIO_AUTH_TOKEN,
+      from: e.TWILIO_FROM,
+      messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID,
+      apiBase: e.TWILIO_API_BASE,
+    }),
+    smsCircuit: Object.freeze({ failures: e.SMS_CIRCUIT_FAILURES, halfOpenAfterMs: e.SMS_CIRCUIT_HALF_OPEN_SECONDS * 1000 }),
+    smsCallback: Object.freeze({ token: e.SMS_CALLBACK_TOKEN, allowedIps: Object.freeze(e.SMS_CALLBACK_ALLOWED_IPS) }),
     appName: e.APP_NAME,
     captcha: e.CAPTCHA,
     secret: e.SECRET,
@@ -166,4 +361,43 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     }),
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
   });
+}
+
+function perPurpose(values: Record<Purpose, string | undefined>): Readonly<Partial<Record<Purpose, string>>> {
+  return Object.freeze(Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)));
+}
+
+type ParsedEnv = z.output<typeof envSchema>;
+
+/**
+ * Settings a selected provider cannot work without, as "NAME: why" lines. A template per purpose
+ * may replace the default template, so the default is required only when some purpose lacks one.
+ */
+function missingProviderSettings(e: ParsedEnv): string[] {
+  const lines: string[] = [];
+  const need = (provider: SmsProviderName, name: keyof ParsedEnv) => {
+    if (e[name] === undefined) lines.push(`${name}: required when SMS_PROVIDER includes ${provider}`);
+  };
+  const everyPurpose = (prefix: string) =>
+    PURPOSES.every((p) => e[`${prefix}_${p.toUpperCase()}` as keyof ParsedEnv] !== undefined);
+  if (e.SMS_PROVIDER.includes('tencent')) {
+    for (const name of ['TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'TENCENT_SMS_SDK_APP_ID', 'TENCENT_SMS_SIGN_NAME'] as const) {
+      need('tencent', name);
+    }
+    if (!everyPurpose('TENCENT_SMS_TEMPLATE_ID')) need('tencent', 'TENCENT_SMS_TEMPLATE_ID');
+  }
+  if (e.SMS_PROVIDER.includes('aliyun')) {
+    for (const name of ['ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET', 'ALIYUN_SMS_SIGN_NAME'] as const) {
+      need('aliyun', name);
+    }
+    if (!everyPurpose('ALIYUN_SMS_TEMPLATE_CODE')) need('aliyun', 'ALIYUN_SMS_TEMPLATE_CODE');
+  }
+  if (e.SMS_PROVIDER.includes('twilio')) {
+    need('twilio', 'TWILIO_ACCOUNT_SID');
+    need('twilio', 'TWILIO_AUTH_TOKEN');
+    if (e.TWILIO_FROM === undefined && e.TWILIO_MESSAGING_SERVICE_SID === undefined) {
+      lines.push('TWILIO_FROM: required when SMS_PROVIDER includes twilio (or set TWILIO_MESSAGING_SERVICE_SID)');
+    }
+  }
+  return lines;
 }

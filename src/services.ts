@@ -4,12 +4,14 @@ import { imageCaptcha } from './captcha/image-captcha.js';
 import type { Config } from './config.js';
 import { kyselyAccountRepository } from './db/account-repository.js';
 import { openSqliteDatabase, type Database } from './db/database.js';
+import { kyselySmsMessageLog } from './db/sms-message-repository.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createAccountService, type AccountService } from './domain/accounts.js';
 import { createHasher } from './domain/codes.js';
 import type { Logger } from './domain/logger.js';
 import { createVerificationService, type VerificationService } from './domain/verification.js';
 import { createSmsProvider } from './sms/index.js';
+import type { SmsMessageLog } from './sms/message-log.js';
 import type { SmsProvider } from './sms/provider.js';
 import { createStateStores } from './stores/index.js';
 import type { HealthCheck } from './stores/types.js';
@@ -19,6 +21,8 @@ export interface Services {
   readonly accounts: AccountService;
   readonly verification: VerificationService;
   readonly captcha: Captcha;
+  /** Every SMS attempt and its delivery reports. */
+  readonly smsMessages: SmsMessageLog;
   readonly checks: readonly HealthCheck[];
   readonly publicConfig: { readonly captcha: 'image' | 'off'; readonly codeLength: number; readonly defaultRegion: string };
   readonly now: () => number;
@@ -47,6 +51,7 @@ export async function createServices(config: Config, secret: string, log: Logger
   const stores = await createStateStores(config, database);
   const hasher = createHasher(secret);
   const repo = kyselyAccountRepository(database.db);
+  const smsMessages = kyselySmsMessageLog(database.db);
   const captcha =
     config.captcha === 'off'
       ? offCaptcha()
@@ -55,7 +60,7 @@ export async function createServices(config: Config, secret: string, log: Logger
   const verification = createVerificationService({
     codes: stores.codes,
     captcha,
-    sms: overrides.sms ?? createSmsProvider(config),
+    sms: overrides.sms ?? createSmsProvider(config, { log, messages: smsMessages, now }),
     hasher,
     isRegistered: async (phone) => (await repo.findUserByPhone(phone)) !== undefined,
     settings: {
@@ -80,6 +85,7 @@ export async function createServices(config: Config, secret: string, log: Logger
     accounts,
     verification,
     captcha,
+    smsMessages,
     checks: stores.checks,
     publicConfig: { captcha: config.captcha, codeLength: config.code.length, defaultRegion: config.defaultRegion },
     now,

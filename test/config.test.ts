@@ -8,7 +8,7 @@ describe('configuration', () => {
       env: 'development',
       port: 3000,
       sqlitePath: './data/sms-verify.db',
-      smsProvider: 'console',
+      smsProvider: ['console'],
       captcha: 'image',
       trustProxy: false,
       defaultRegion: 'CN',
@@ -48,5 +48,111 @@ describe('configuration', () => {
 
   it('treats an empty value as unset', () => {
     expect(loadConfig({ PORT: '', CODE_LENGTH: '' }).port).toBe(3000);
+  });
+});
+
+describe('SMS provider configuration', () => {
+  const tencent = {
+    TENCENTCLOUD_SECRET_ID: 'AKIDx',
+    TENCENTCLOUD_SECRET_KEY: 'key',
+    TENCENT_SMS_SDK_APP_ID: '1400006666',
+    TENCENT_SMS_SIGN_NAME: '签名',
+    TENCENT_SMS_TEMPLATE_ID: '1110',
+  };
+
+  it('reads SMS_PROVIDER as an ordered list', () => {
+    const config = loadConfig({
+      ...tencent,
+      SMS_PROVIDER: 'tencent, console',
+    });
+    expect(config.smsProvider).toEqual(['tencent', 'console']);
+    expect(config.tencent).toMatchObject({ region: 'ap-guangzhou', endpoint: 'https://sms.tencentcloudapi.com', templateIds: {} });
+  });
+
+  it.each(['tencent,tencent', ',', 'tencent;aliyun', 'sms77'])('refuses SMS_PROVIDER=%j', (value) => {
+    expect(() => loadConfig({ ...tencent, SMS_PROVIDER: value })).toThrow(/SMS_PROVIDER: /);
+  });
+
+  it('names every setting a selected provider lacks, at start', () => {
+    expect(() => loadConfig({ SMS_PROVIDER: 'tencent' })).toThrow(ConfigError);
+    let message = '';
+    try {
+      loadConfig({ SMS_PROVIDER: 'console,tencent,aliyun,twilio', TENCENTCLOUD_SECRET_ID: 'AKIDx' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    for (const name of [
+      'TENCENTCLOUD_SECRET_KEY',
+      'TENCENT_SMS_SDK_APP_ID',
+      'TENCENT_SMS_SIGN_NAME',
+      'TENCENT_SMS_TEMPLATE_ID',
+      'ALIBABA_CLOUD_ACCESS_KEY_ID',
+      'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+      'ALIYUN_SMS_SIGN_NAME',
+      'ALIYUN_SMS_TEMPLATE_CODE',
+      'TWILIO_ACCOUNT_SID',
+      'TWILIO_AUTH_TOKEN',
+      'TWILIO_FROM',
+    ]) {
+      expect(message).toMatch(new RegExp(`^  ${name}: required when SMS_PROVIDER includes`, 'm'));
+    }
+    expect(message).not.toMatch(/TENCENTCLOUD_SECRET_ID/);
+  });
+
+  it('needs no default template when every purpose has its own', () => {
+    const { TENCENT_SMS_TEMPLATE_ID: _, ...rest } = tencent;
+    const config = loadConfig({
+      ...rest,
+      SMS_PROVIDER: 'tencent',
+      TENCENT_SMS_TEMPLATE_ID_REGISTER: '1',
+      TENCENT_SMS_TEMPLATE_ID_LOGIN: '2',
+      TENCENT_SMS_TEMPLATE_ID_RESET_PASSWORD: '3',
+      TENCENT_SMS_TEMPLATE_ID_CHANGE_PHONE: '4',
+    });
+    expect(config.tencent.templateIds).toEqual({ register: '1', login: '2', reset_password: '3', change_phone: '4' });
+  });
+
+  it('does not require the settings of providers that are not selected', () => {
+    expect(loadConfig({ SMS_PROVIDER: 'console' }).tencent.secretId).toBeUndefined();
+  });
+
+  it.each([
+    ['TENCENT_SMS_ENDPOINT', 'ftp://example.com'],
+    ['TENCENT_SMS_ENDPOINT', 'not a url'],
+    ['ALIYUN_SMS_ENDPOINT', 'https://dysmsapi.aliyuncs.com/?x=1'],
+    ['TENCENT_SMS_SDK_APP_ID', 'app'],
+    ['ALIYUN_SMS_TEMPLATE_CODE', '12345'],
+    ['TWILIO_ACCOUNT_SID', 'AC123'],
+    ['SMS_CALLBACK_ALLOWED_IPS', '10.0.0.0/33'],
+    ['SMS_CALLBACK_ALLOWED_IPS', 'tencent.com'],
+    ['SMS_CIRCUIT_FAILURES', '0'],
+  ])('names %s when it is %j', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}: .*\\(got "${value.replace(/[?.*/()[\]]/g, '\\$&')}"\\)`));
+  });
+
+  it.each(['short', 'has/a/slash/in/it/0123456789'])('names SMS_CALLBACK_TOKEN without printing its value %j', (value) => {
+    const message = (() => {
+      try {
+        loadConfig({ SMS_CALLBACK_TOKEN: value });
+        return 'accepted';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    })();
+    expect(message).toMatch(/SMS_CALLBACK_TOKEN: /);
+    expect(message).not.toContain(value);
+  });
+
+  it('reads the callback settings', () => {
+    const config = loadConfig({ SMS_CALLBACK_TOKEN: 'a'.repeat(24), SMS_CALLBACK_ALLOWED_IPS: '203.0.113.0/24, 198.51.100.7, 2001:db8::/32' });
+    expect(config.smsCallback).toEqual({
+      token: 'a'.repeat(24),
+      allowedIps: [
+        { address: '203.0.113.0', prefix: 24, family: 'ipv4' },
+        { address: '198.51.100.7', prefix: 32, family: 'ipv4' },
+        { address: '2001:db8::', prefix: 32, family: 'ipv6' },
+      ],
+    });
+    expect(loadConfig({}).smsCallback).toEqual({ token: undefined, allowedIps: [] });
   });
 });

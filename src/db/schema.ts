@@ -6,6 +6,7 @@ export interface DatabaseSchema {
   sessions: SessionsTable;
   pending_codes: PendingCodesTable;
   captchas: CaptchasTable;
+  sms_messages: SmsMessagesTable;
 }
 
 export interface UsersTable {
@@ -38,4 +39,19 @@ export interface CaptchasTable {
   id: string;
   answer_hash: string;
   expires_at: number;
+}
+
+/** The SMS message log; see src/sms/message-log.ts. */
+export interface SmsMessagesTable {
+  id: string;
+  message_id: string;
+  provider: string;
+  provider_message_id: string | null;
+  phone: string;
+  purpose: string;
+  status: string;
+  error_code: string | null;
+  fee: number | null;
+  created_at: number;
+  updated_at: number;
 }

@@ -1,11 +1,40 @@
-import type { Config } from '../config.js';
+import type { Config, SmsProviderName } from '../config.js';
+import type { Logger } from '../domain/logger.js';
+import { aliyunSmsProvider } from './aliyun.js';
 import { consoleSmsProvider } from './console-provider.js';
+import { failoverSmsProvider } from './failover.js';
+import { recordedSmsProvider, type SmsMessageLog } from './message-log.js';
 import type { SmsProvider } from './provider.js';
+import { tencentSmsProvider } from './tencent.js';
+import { twilioSmsProvider } from './twilio.js';
 
-/** The one place that turns SMS_PROVIDER into a provider; each provider checks its own settings. */
-export function createSmsProvider(config: Config): SmsProvider {
-  switch (config.smsProvider) {
+export interface SmsProviderDeps {
+  readonly log: Logger;
+  /** Where each attempt is recorded. */
+  readonly messages: SmsMessageLog;
+  /** The service clock, for the message log's timestamps (providers sign with the real clock). */
+  readonly now: () => number;
+}
+
+/** The one place that turns a provider name into a provider; each provider checks its own settings. */
+function createOne(name: SmsProviderName, config: Config): SmsProvider {
+  switch (name) {
     case 'console':
       return consoleSmsProvider({ outboxFile: config.smsOutboxFile, printText: config.env !== 'production' });
+    case 'tencent':
+      return tencentSmsProvider(config.tencent);
+    case 'aliyun':
+      return aliyunSmsProvider(config.aliyun);
+    case 'twilio':
+      return twilioSmsProvider(config.twilio);
   }
+}
+
+/**
+ * SMS_PROVIDER, in order: each provider recorded in the message log and guarded by its own circuit
+ * breaker, tried one after another (see failover.ts).
+ */
+export function createSmsProvider(config: Config, deps: SmsProviderDeps): SmsProvider {
+  const providers = config.smsProvider.map((name) => recordedSmsProvider(createOne(name, config), deps.messages, deps));
+  return failoverSmsProvider(providers, { timeoutMs: config.smsProviderTimeoutMs, breaker: config.smsCircuit, log: deps.log });
 }

@@ -18,6 +18,8 @@ export interface SmsMessage {
 export interface SmsSendReceipt {
   /** The provider's id for the message (Tencent SerialNo, Aliyun BizId, Twilio sid). */
   readonly providerMessageId?: string;
+  /** Billed SMS count, when the provider says at send time (Tencent's Fee). */
+  readonly fee?: number;
 }
 
 /**

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import type { Purpose } from '../config.js';
+import { aliyunSignature } from './aliyun-signer.js';
+import { SmsSendError, type SmsFailureKind, type SmsProvider } from './provider.js';
+import { isRecord, parseProviderJson, postToProvider, providerReason, stringField } from './provider-http.js';
+
+/** Settings of aliyunSmsProvider, named after the env vars they come from. */
+export interface AliyunSmsOptions {
+  /** ALIBABA_CLOUD_ACCESS_KEY_ID */
+  readonly accessKeyId: string | undefined;
+  /** ALIBABA_CLOUD_ACCESS_KEY_SECRET */
+  readonly accessKeySecret: string | undefined;
+  /** ALIYUN_SMS_SIGN_NAME */
+  readonly signName: string | undefined;
+  /** ALIYUN_SMS_TEMPLATE_CODE: the template for purposes without their own. */
+  readonly templateCode: string | undefined;
+  /** ALIYUN_SMS_TEMPLATE_CODE_REGISTER, …: per-purpose templates. */
+  readonly templateCodes?: Readonly<Partial<Record<Purpose, string>>>;
+  /** ALIYUN_SMS_ENDPOINT, e.g. https://dysmsapi.aliyuncs.com */
+  readonly endpoint: string;
+  readonly now?: () => number;
+}
+
+const RATE_LIMITED = new Set(['isv.BUSINESS_LIMIT_CONTROL']);
+const INVALID_NUMBER = new Set(['isv.MOBILE_NUMBER_ILLEGAL']);
+
+/**
+ * Which kind of failure an Aliyun `Code` is. isv.BUSINESS_LIMIT_CONTROL is the per-number
+ * frequency control (1/minute, 5/hour, 10/day by default); isv.DAY_LIMIT_CONTROL is the account's
+ * daily quota, which another provider can get around, so it is `rejected`.
+ */
+export function classifyAliyunCode(code: string): SmsFailureKind {
+  if (INVALID_NUMBER.has(code)) return 'invalid_number';
+  if (RATE_LIMITED.has(code)) return 'rate_limited';
+  if (code.startsWith('isp.') || code.startsWith('Throttling') || code === 'ServiceUnavailable' || code.startsWith('InternalError')) {
+    return 'unavailable';
+  }
+  return 'rejected';
+}
+
+function required(value: string | undefined, envVar: string): string {
+  if (!value) throw new Error(`Aliyun SMS: ${envVar} is not set; set it to enable SMS_PROVIDER=aliyun`);
+  return value;
+}
+
+/** Dysmsapi wants mainland numbers without +86 and others as country code + number without "+". */
+export function aliyunPhoneNumber(e164: string): string {
+  return e164.startsWith('+86') ? e164.slice(3) : e164.replace(/^\+/, '');
+}
+
+/**
+ * Aliyun SMS (Dysmsapi 2017-05-25 SendSms), an RPC call signed with HMAC-SHA1 (signature 1.0),
+ * parameters in a form body. Business errors come back as HTTP 200 with a `Code` other than "OK".
+ * The template takes one parameter, `${code}`.
+ */
+export function aliyunSmsProvider(options: AliyunSmsOptions) {
+  const accessKeyId = required(options.accessKeyId, 'ALIBABA_CLOUD_ACCESS_KEY_ID');
+  const accessKeySecret = required(options.accessKeySecret, 'ALIBABA_CLOUD_ACCESS_KEY_SECRET');
+  const signName = required(options.signName, 'ALIYUN_SMS_SIGN_NAME');
+  const templateCodes = options.templateCodes ?? {};
+  const fallbackTemplate = options.templateCode;
+  if ((['register', 'login', 'reset_password', 'change_phone'] as const).some((p) => !templateCodes[p])) {
+    required(fallbackTemplate, 'ALIYUN_SMS_TEMPLATE_CODE');
+  }
+  const url = `${options.endpoint}/`;
+  const now = options.now ?? Date.now;
+
+  return {
+    name: 'aliyun',
+    async send(message, signal) {
+      const params: Record<string, string> = {
+        AccessKeyId: accessKeyId,
+        Action: 'SendSms',
+        Format: 'JSON',
+        RegionId: 'cn-hangzhou',
+        SignatureMethod: 'HMAC-SHA1',
+        SignatureNonce: randomUUID(),
+        SignatureVersion: '1.0',
+        // ISO 8601 in UTC without milliseconds, the only form the API accepts.
+        Timestamp: new Date(now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        Version: '2017-05-25',
+        PhoneNumbers: aliyunPhoneNumber(message.to),
+        SignName: signName,
+        TemplateCode: templateCodes[message.purpose] ?? fallbackTemplate ?? '',
+        TemplateParam: JSON.stringify({ code: message.code }),
+        OutId: message.messageId,
+      };
+      params.Signature = aliyunSignature(accessKeySecret, 'POST', params);
+      const body = new URLSearchParams(params).toString();
+      const res = await postToProvider('aliyun', url, { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }, signal);
+      if (res.status >= 500) throw new SmsSendError('unavailable', `aliyun: unexpected HTTP ${res.status}`);
+
+      const answer = parseProviderJson('aliyun', res);
+      const code = stringField(answer, 'Code');
+      const requestId = stringField(answer, 'RequestId');
+      if (!isRecord(answer) || code === undefined) {
+        throw new SmsSendError('unavailable', `aliyun: HTTP ${res.status} without a Code`, { requestId });
+      }
+      if (code !== 'OK') {
+        throw new SmsSendError(classifyAliyunCode(code), `aliyun: ${providerReason(stringField(answer, 'Message'))}`, {
+          providerCode: code,
+          requestId,
+        });
+      }
+      const bizId = stringField(answer, 'BizId');
+      if (!bizId) throw new SmsSendError('unavailable', 'aliyun: OK without a BizId', { requestId });
+      return { providerMessageId: bizId };
+    },
+  } satisfies SmsProvider;
+}
