@@ -1,9 +1,11 @@
 import { Migrator, type Kysely, type Migration } from 'kysely';
 import * as m001 from './migrations/001_initial.js';
+import * as m003 from './migrations/003_security.js';
 
 /** Every migration, in order. Listed here, not read from disk, so the built service needs no migration folder. */
 const MIGRATIONS: Record<string, Migration> = {
   '001_initial': m001,
+  '003_security': m003,
 };
 
 /** Brings the schema up to date; throws with the failing migration's name. */
