@@ -47,6 +47,8 @@ export interface TestAppOptions {
   dir?: string;
   clock?: FakeClock;
   sms?: RecordingSmsProvider;
+  /** Limit counters somewhere else than RATE_LIMIT_STORE says (e.g. a Redis backend with a test prefix). */
+  limitBackend?: import('../../src/limits/index.js').LimitBackend;
 }
 
 /** The real app on a temporary SQLite file, with a recording SMS provider and a fake clock. */
@@ -69,7 +71,12 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const logger = createLogger(config.logLevel, sink);
   const sms = options.sms ?? recordingSmsProvider();
   const clock = options.clock ?? fakeClock();
-  const services = await createServices(config, TEST_SECRET, logger, { now: clock.now, sms, captchaText: () => CAPTCHA_TEXT });
+  const services = await createServices(config, TEST_SECRET, logger, {
+    now: clock.now,
+    sms,
+    captchaText: () => CAPTCHA_TEXT,
+    ...(options.limitBackend ? { limitBackend: options.limitBackend } : {}),
+  });
   const app = await buildApp({ config, services, logger });
   await app.ready();
   return {
