@@ -25,6 +25,7 @@ export function kyselyAuditLogRepository(db: Kysely<DatabaseSchema>): AuditLogRe
         .selectAll()
         .where('user_id', '=', userId)
         .orderBy('at', 'desc')
+        // Ids start with the time and a sequence number (domain/audit.ts), so they break ties in order.
         .orderBy('id', 'desc')
         .limit(limit)
         .execute();

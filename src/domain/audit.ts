@@ -66,11 +66,14 @@ function cleanUserAgent(ua: string | undefined): string | null {
  * record of what happened, and losing a row must not turn a sign-in into a 500.
  */
 export function createAuditLog(repo: AuditLogRepository, now: () => number, log: Logger): AuditLog {
+  let sequence = 0;
   return {
     async record(input) {
+      const at = now();
       const event: AuditEvent = {
-        id: randomUUID(),
-        at: now(),
+        // Sortable (time, then this process's sequence), so events of one millisecond keep their order.
+        id: `${String(at).padStart(15, '0')}-${String(sequence++ % 1e6).padStart(6, '0')}-${randomUUID()}`,
+        at,
         type: input.type,
         userId: input.userId ?? null,
         phoneMasked: input.phone ? maskPhone(input.phone) : null,
