@@ -219,7 +219,7 @@ export function createAccountService(deps: AccountDeps): AccountService {
       else if (totp !== undefined && (await twoFactor.isEnabled(userId))) await twoFactor.verify(userId, totp, client);
       else throw new AppError('invalid_request', { field: 'password' }, { message: 'Send the password (or, with 2FA on, totp).' });
 
-      const consumed = await verification.consume(newPhone, 'change_phone', code, client);
+      const consumed = await verification.consume(newPhone, 'change_phone', code, client, userId);
       try {
         await repo.updatePhone(userId, newPhone, deps.now());
       } catch (err) {

@@ -81,12 +81,18 @@ export interface VerificationService {
    * Checks a code once, atomically; throws code_invalid / code_expired / code_attempts_exceeded,
    * or rate_limited past the per-IP check limit or the per-phone wrong-code budget.
    */
-  consume(phone: E164, purpose: Purpose, code: string, client?: ClientContext): Promise<ConsumedCode>;
+  consume(phone: E164, purpose: Purpose, code: string, client?: ClientContext, userId?: string): Promise<ConsumedCode>;
   /** A new image captcha, within the per-IP allowance; not_found when the kind has no challenge to issue. */
   issueCaptcha(client?: ClientContext): Promise<CaptchaChallenge>;
   /** Sends a message without a code (e.g. "your number was changed"). Failures are logged, not thrown. */
   sendNotice(phone: E164, purpose: Purpose, text: string): Promise<void>;
 }
+
+/**
+ * What a code's hash is bound to besides the phone. A change_phone code is also bound to the
+ * account that asked for it, so another signed-in user who learns it cannot attach the number.
+ */
+const hashScope = (purpose: Purpose, userId: string | undefined) => (purpose === 'change_phone' && userId ? `${purpose}\u0000${userId}` : purpose);
 
 const retryAfterSeconds = (decision: { retryAfterMs: number }) => Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
 
@@ -214,7 +220,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
         await verifyCaptcha();
         await enforcePurposeRules(phone, purpose, userId);
         const now = deps.now();
-        const pending = { codeHash: hasher.code(purpose, phone, fixedCode), expiresAt: now + settings.ttlSeconds * 1000, resendAt: now, attempts: 0 };
+        const pending = { codeHash: hasher.code(hashScope(purpose, userId), phone, fixedCode), expiresAt: now + settings.ttlSeconds * 1000, resendAt: now, attempts: 0 };
         await codes.beginSend({ phone, purpose }, pending, now);
         log.info({ phone: maskPhone(phone), purpose }, 'test number: fixed code stored, no SMS sent');
         return { phone, expiresIn: settings.ttlSeconds, resendAfter: 0 };
@@ -234,7 +240,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
         code = generateCode(settings.length);
         const now = deps.now();
         pending = {
-          codeHash: hasher.code(purpose, phone, code),
+          codeHash: hasher.code(hashScope(purpose, userId), phone, code),
           expiresAt: now + settings.ttlSeconds * 1000,
           resendAt: now + settings.resendCooldownSeconds * 1000,
           attempts: 0,
@@ -280,7 +286,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
       return { phone, expiresIn: settings.ttlSeconds, resendAfter: settings.resendCooldownSeconds };
     },
 
-    async consume(phone, purpose, code, client = UNKNOWN_CLIENT) {
+    async consume(phone, purpose, code, client = UNKNOWN_CLIENT, userId) {
       const key = { phone, purpose };
       const isTestNumber = settings.testPhoneNumbers.has(phone);
       // A wrong code is reserved from the phone's budget before the check and given back unless the
@@ -299,7 +305,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
       }
       let result: Awaited<ReturnType<CodeStore['check']>>;
       try {
-        result = await codes.check(key, hasher.code(purpose, phone, code), deps.now(), settings.maxAttempts);
+        result = await codes.check(key, hasher.code(hashScope(purpose, userId), phone, code), deps.now(), settings.maxAttempts);
       } catch (err) {
         await failure?.release();
         throw err;
