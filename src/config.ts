@@ -119,6 +119,8 @@ const envSchema = z.object({
   FAILED_CHECKS_PER_PHONE_HOURLY: int(1, 1000, 10),
   /** Where limit counters live: sqlite (the database file), memory (this process only) or redis (REDIS_URL, shared). @default "sqlite" */
   RATE_LIMIT_STORE: z.enum(['sqlite', 'memory', 'redis'], { error: 'must be sqlite, memory or redis' }).default('sqlite'),
+  /** Prefix of every limit key in Redis, so several deployments (or test runs) can share one Redis. @default "sms-verify" */
+  RATE_LIMIT_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, { error: 'must be 1 to 64 letters, digits or _.:-' }).default('sms-verify'),
   /** Redis for RATE_LIMIT_STORE=redis, e.g. redis://127.0.0.1:6379. */
   REDIS_URL: z.string().regex(/^rediss?:\/\/.+/, { error: 'must look like redis://host:6379' }).optional(),
   /** Turnstile or hCaptcha secret key (server side). Required with CAPTCHA=turnstile or hcaptcha. */
@@ -184,6 +186,7 @@ export interface Config {
   readonly limits: LimitSettings;
   readonly rateLimitStore: 'sqlite' | 'memory' | 'redis';
   readonly redisUrl: string | undefined;
+  readonly rateLimitKeyPrefix: string;
   /** Turnstile / hCaptcha settings; undefined for image and off. */
   readonly captchaService: { readonly secret: string; readonly siteKey: string; readonly verifyUrl: string | undefined; readonly timeoutMs: number } | undefined;
   readonly privacyMode: 'explicit' | 'strict';
@@ -289,6 +292,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     }),
     rateLimitStore: e.RATE_LIMIT_STORE,
     redisUrl: e.REDIS_URL,
+    rateLimitKeyPrefix: e.RATE_LIMIT_KEY_PREFIX,
     captchaService:
       (e.CAPTCHA === 'turnstile' || e.CAPTCHA === 'hcaptcha') && e.CAPTCHA_SECRET && e.CAPTCHA_SITE_KEY
         ? Object.freeze({ secret: e.CAPTCHA_SECRET, siteKey: e.CAPTCHA_SITE_KEY, verifyUrl: e.CAPTCHA_VERIFY_URL, timeoutMs: e.CAPTCHA_VERIFY_TIMEOUT_MS })

@@ -62,7 +62,7 @@ function limitBackendFor(config: Config, sqlite: Parameters<typeof sqliteLimitBa
       // enableOfflineQueue off: with Redis down a limit check fails at once (503) instead of queueing forever.
       const client = new Redis(config.redisUrl!, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
       client.on('error', () => {});
-      return { backend: redisLimitBackend(client), close: async () => void (await client.quit().catch(() => client.disconnect())) };
+      return { backend: redisLimitBackend(client, config.rateLimitKeyPrefix), close: async () => void (await client.quit().catch(() => client.disconnect())) };
     }
   }
 }
