@@ -10,7 +10,7 @@ import type { CaptchaChallenge } from '../captcha/captcha.js';
 import type { LimitDecision, Limits, RateLimit } from '../limits/types.js';
 import type { CodeStore, PendingCode } from '../stores/types.js';
 import type { AuditLog } from './audit.js';
-import { UNKNOWN_CLIENT, type ClientContext } from './client.js';
+import { ipLimitKey, UNKNOWN_CLIENT, type ClientContext } from './client.js';
 import { generateCode, type Hasher } from './codes.js';
 import type { Logger } from './logger.js';
 import { maskPhone, normalizePhone, phonePrefix, phoneRegion, type E164 } from './phone.js';
@@ -160,7 +160,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
   async function reserveSend(phone: E164, client: ClientContext, now: number): Promise<{ release(): Promise<void> }> {
     const { limits } = deps;
     const rules: [RateLimit, string][] = [
-      [limits.smsPerIpHourly, client.ip],
+      [limits.smsPerIpHourly, ipLimitKey(client.ip)],
       [limits.smsPerPhoneHourly, phone],
       [limits.smsPerPhoneDaily, phone],
       [limits.smsPerPrefixHourly, phonePrefix(phone, settings.prefixDigits)],
@@ -294,7 +294,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
       let failure: Extract<LimitDecision, { allowed: true }> | undefined;
       if (!isTestNumber) {
         const now = deps.now();
-        const perIp = await deps.limits.checksPerIpHourly.take(client.ip, now);
+        const perIp = await deps.limits.checksPerIpHourly.take(ipLimitKey(client.ip), now);
         if (!perIp.allowed) throw new AppError('rate_limited', { retryAfter: retryAfterSeconds(perIp) });
         const budget = await deps.limits.failedChecksPerPhoneHourly.take(`${purpose}:${phone}`, now);
         if (!budget.allowed) {
@@ -335,7 +335,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
 
     async issueCaptcha(client = UNKNOWN_CLIENT) {
       if (!deps.captcha.create) throw new AppError('not_found', {}, { message: 'The image captcha is not in use.' });
-      const allowance = await deps.limits.captchasPerIpHourly.take(client.ip, deps.now());
+      const allowance = await deps.limits.captchasPerIpHourly.take(ipLimitKey(client.ip), deps.now());
       if (!allowance.allowed) throw new AppError('rate_limited', { retryAfter: retryAfterSeconds(allowance) });
       return deps.captcha.create();
     },

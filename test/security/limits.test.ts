@@ -54,6 +54,14 @@ describe('abuse limits', () => {
     expect((await send(phoneN(99, '0099'), '198.51.100.7')).status).toBe(200);
   });
 
+  it('counts an IPv6 client by its /64, so rotating addresses inside it gains nothing', async () => {
+    t = await createTestApp({ env: { SMS_PER_IP_HOURLY: '2' } });
+    expect((await send(phoneN(1, '0001'), '2001:db8:1:2::1')).status).toBe(200);
+    expect((await send(phoneN(2, '0002'), '2001:db8:1:2::2')).status).toBe(200);
+    expect((await send(phoneN(3, '0003'), '2001:db8:1:2:ffff::3')).body.error.code).toBe('rate_limited');
+    expect((await send(phoneN(3, '0003'), '2001:db8:1:3::1')).status).toBe(200);
+  });
+
   it('caps SMS per number prefix (SMS_PER_PREFIX_HOURLY) against pumping a range of numbers', async () => {
     t = await createTestApp({ env: { SMS_PER_PREFIX_HOURLY: '3', SMS_PREFIX_DIGITS: '7' } });
     // +86 1380013 0000..0003: one block of 10 000 numbers, each from its own IP.
