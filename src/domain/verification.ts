@@ -92,7 +92,8 @@ export interface VerificationService {
  * What a code's hash is bound to besides the phone. A change_phone code is also bound to the
  * account that asked for it, so another signed-in user who learns it cannot attach the number.
  */
-const hashScope = (purpose: Purpose, userId: string | undefined) => (purpose === 'change_phone' && userId ? `${purpose}\u0000${userId}` : purpose);
+const hashScope = (purpose: Purpose, userId: string | undefined) =>
+  purpose === 'change_phone' && userId ? `${purpose}\u0000${userId}` : purpose;
 
 const retryAfterSeconds = (decision: { retryAfterMs: number }) => Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
 
@@ -129,7 +130,10 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
   }
 
   /** Takes one point from each rule in order; on the first refusal gives back what it took. */
-  async function reserveAll(rules: readonly [RateLimit, string][], now: number): Promise<{ release(): Promise<void> } | { refusedBy: RateLimit; retryAfterMs: number }> {
+  async function reserveAll(
+    rules: readonly [RateLimit, string][],
+    now: number,
+  ): Promise<{ release(): Promise<void> } | { refusedBy: RateLimit; retryAfterMs: number }> {
     const taken: Extract<LimitDecision, { allowed: true }>[] = [];
     const releaseAll = async () => {
       await Promise.all(taken.map((t) => t.release().catch((err: unknown) => log.error({ err }, 'could not release a limit point'))));
@@ -169,7 +173,10 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
     const result = await reserveAll(rules, now);
     if ('release' in result) return result;
     if (result.refusedBy === limits.smsDailyBudget) {
-      log.error({ budget: result.refusedBy.points }, 'daily SMS budget exhausted: sending stopped until the next UTC day or SMS_DAILY_BUDGET is raised');
+      log.error(
+        { budget: result.refusedBy.points },
+        'daily SMS budget exhausted: sending stopped until the next UTC day or SMS_DAILY_BUDGET is raised',
+      );
       throw new AppError('service_unavailable');
     }
     log.info({ limit: result.refusedBy.name, phone: maskPhone(phone) }, 'send refused by a limit');
@@ -220,7 +227,12 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
         await verifyCaptcha();
         await enforcePurposeRules(phone, purpose, userId);
         const now = deps.now();
-        const pending = { codeHash: hasher.code(hashScope(purpose, userId), phone, fixedCode), expiresAt: now + settings.ttlSeconds * 1000, resendAt: now, attempts: 0 };
+        const pending: PendingCode = {
+          codeHash: hasher.code(hashScope(purpose, userId), phone, fixedCode),
+          expiresAt: now + settings.ttlSeconds * 1000,
+          resendAt: now,
+          attempts: 0,
+        };
         await codes.beginSend({ phone, purpose }, pending, now);
         log.info({ phone: maskPhone(phone), purpose }, 'test number: fixed code stored, no SMS sent');
         return { phone, expiresIn: settings.ttlSeconds, resendAfter: 0 };
@@ -316,11 +328,11 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
           return { restore: () => codes.restore(key, result.consumed, deps.now()) };
         case 'wrong': {
           log.info({ phone: maskPhone(phone), purpose, attemptsLeft: result.attemptsLeft }, 'wrong code');
-          const userId = await deps.userIdOf?.(phone);
-          await deps.audit.record({ type: 'code_failed', phone, userId, client, detail: purpose });
+          const ownerId = await deps.userIdOf?.(phone);
+          await deps.audit.record({ type: 'code_failed', phone, userId: ownerId, client, detail: purpose });
           if (failure && failure.remaining === 0) {
             log.warn({ phone: maskPhone(phone), purpose }, 'phone locked for the rest of the hour after too many wrong codes');
-            await deps.audit.record({ type: 'lockout', phone, userId, client, detail: purpose });
+            await deps.audit.record({ type: 'lockout', phone, userId: ownerId, client, detail: purpose });
           }
           throw new AppError('code_invalid', { field: 'code', attemptsLeft: result.attemptsLeft });
         }

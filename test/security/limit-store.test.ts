@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestApp, PHONE, post, type TestApp } from '../helpers/app.js';
+import { createTestApp, fakeClock, PHONE, post, type TestApp } from '../helpers/app.js';
 
 /** RATE_LIMIT_STORE wired from the environment, as an operator sets it. */
 describe('RATE_LIMIT_STORE', () => {
@@ -28,6 +31,23 @@ describe('RATE_LIMIT_STORE', () => {
     expect((await post(t.app, '/api/sms/send', { phone: PHONE, purpose: 'register' })).body.error.code).toBe('rate_limited');
   });
   if (!redisUrl) console.info('[limit-store] the Redis variant is skipped: TEST_REDIS_URL is not set');
+
+  it('sqlite (the default) keeps the counts across a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sms-verify-limits-'));
+    try {
+      const clock = fakeClock();
+      t = await createTestApp({ dir, clock, env: { SMS_PER_PHONE_HOURLY: '1' } });
+      expect((await post(t.app, '/api/sms/send', { phone: PHONE, purpose: 'register' })).status).toBe(200);
+      await t.close();
+      clock.advance(61_000);
+      t = await createTestApp({ dir, clock, env: { SMS_PER_PHONE_HOURLY: '1' } });
+      expect((await post(t.app, '/api/sms/send', { phone: PHONE, purpose: 'register' })).body.error.code).toBe('rate_limited');
+    } finally {
+      await t?.close();
+      t = undefined;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('memory works for a single process', async () => {
     t = await createTestApp({ env: { RATE_LIMIT_STORE: 'memory', SMS_PER_PHONE_HOURLY: '1' } });
