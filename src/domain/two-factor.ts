@@ -97,6 +97,16 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
     throw new AppError('two_factor_invalid', { field: 'code' });
   }
 
+  /** The stored secret in the clear. A row that does not decrypt means SECRET changed: an operator's problem, said so in the log. */
+  function openSecret(userId: string, sealed: string): string {
+    try {
+      return box.open(sealed, userId);
+    } catch (err) {
+      log.error({ userId, err }, 'TOTP secret does not decrypt: was SECRET changed? The user needs 2FA reset by an operator');
+      throw new AppError('service_unavailable', {}, { cause: err });
+    }
+  }
+
   /** The TOTP step that `code` matches for this secret now, or undefined. */
   async function matchingStep(secret: string, code: string): Promise<number | undefined> {
     if (!/^\d{6}$/.test(code)) return undefined;
@@ -107,7 +117,7 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
   async function checkCode(userId: string, code: string): Promise<'totp' | 'recovery' | false> {
     const record = await repo.find(userId);
     if (!record || record.enabledAt === null) return false;
-    const step = await matchingStep(box.open(record.secretEncrypted, userId), code.trim());
+    const step = await matchingStep(openSecret(userId, record.secretEncrypted), code.trim());
     // claimStep refuses a step at or before the last one accepted: a code seen once cannot be replayed.
     if (step !== undefined) return (await repo.claimStep(userId, step)) ? 'totp' : false;
     if (normalizeRecoveryCode(code).length !== 10) return false;
@@ -139,7 +149,7 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
       const recoveryCodes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
       let won = false;
       await withFailureBudget(userId, client, async () => {
-        const step = await matchingStep(box.open(record.secretEncrypted, userId), code.trim());
+        const step = await matchingStep(openSecret(userId, record.secretEncrypted), code.trim());
         if (step === undefined) return false;
         won = await repo.enable(userId, step, recoveryCodes.map((c) => recoveryHash(userId, c)), deps.now());
         return true;

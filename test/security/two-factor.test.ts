@@ -131,6 +131,13 @@ describe('two-factor authentication', () => {
     expect((await post(t.app, '/api/login/password', { phone: PHONE, password: PASSWORD })).body.token).toEqual(expect.any(String));
   });
 
+  it('publishes the new routes in the OpenAPI document', async () => {
+    const paths = Object.keys((await t.app.inject({ method: 'GET', url: '/openapi.json' })).json().paths);
+    expect(paths).toEqual(
+      expect.arrayContaining(['/api/2fa/setup', '/api/2fa/enable', '/api/2fa/disable', '/api/login/2fa', '/api/phone/change', '/api/account/activity']),
+    );
+  });
+
   it('needs a session for every 2FA route', async () => {
     for (const url of ['/api/2fa/setup', '/api/2fa/enable', '/api/2fa/disable']) {
       const res = await post(t.app, url, { code: '123456', password: PASSWORD });
