@@ -5,9 +5,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config, TrustProxy } from './config.js';
 import { installErrorHandling } from './http/error-handler.js';
+import { accountSettingsRoutes } from './http/routes/account-settings.js';
 import { accountRoutes } from './http/routes/accounts.js';
 import { healthRoutes } from './http/routes/health.js';
 import { smsCallbackRoutes } from './http/routes/sms-callbacks.js';
+import { twoFactorRoutes } from './http/routes/two-factor.js';
 import { verificationRoutes } from './http/routes/verification.js';
 import type { Services } from './services.js';
 
@@ -55,6 +57,7 @@ export async function buildApp({ config, services, logger }: AppOptions): Promis
       tags: [
         { name: 'verification', description: 'Captcha and SMS codes' },
         { name: 'accounts', description: 'Accounts and sessions' },
+        { name: 'two-factor', description: 'TOTP second factor and recovery codes' },
       ],
     },
   });
@@ -64,6 +67,8 @@ export async function buildApp({ config, services, logger }: AppOptions): Promis
   await app.register(verificationRoutes, { services });
   await app.register(accountRoutes, { services });
   await app.register(smsCallbackRoutes, { services, callback: config.smsCallback });
+  await app.register(twoFactorRoutes, { services });
+  await app.register(accountSettingsRoutes, { services });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   return app;

@@ -1,10 +1,19 @@
 import type { Captcha } from './captcha/captcha.js';
 import { offCaptcha } from './captcha/captcha.js';
 import { imageCaptcha } from './captcha/image-captcha.js';
-import type { Config } from './config.js';
+import { siteverifyCaptcha } from './captcha/siteverify-captcha.js';
+import type { CaptchaKind, Config } from './config.js';
 import { kyselyAccountRepository } from './db/account-repository.js';
 import { openSqliteDatabase, type Database } from './db/database.js';
 import { kyselySmsMessageLog } from './db/sms-message-repository.js';
+import { kyselyAuditLogRepository } from './db/audit-log.js';
+import { kyselyTwoFactorRepository } from './db/two-factor-repository.js';
+import { createAuditLog } from './domain/audit.js';
+import { createSecretBox } from './domain/secret-box.js';
+import { createTwoFactorService, type TwoFactorService } from './domain/two-factor.js';
+import { createLimits, memoryLimitBackend, sqliteLimitBackend, type LimitBackend, type Limits } from './limits/index.js';
+import { Redis } from 'ioredis';
+import { redisLimitBackend } from './limits/backends.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createAccountService, type AccountService } from './domain/accounts.js';
 import { createHasher } from './domain/codes.js';
@@ -20,11 +29,19 @@ import type { HealthCheck } from './stores/types.js';
 export interface Services {
   readonly accounts: AccountService;
   readonly verification: VerificationService;
+  readonly twoFactor: TwoFactorService;
+  readonly limits: Limits;
   readonly captcha: Captcha;
   /** Every SMS attempt and its delivery reports. */
   readonly smsMessages: SmsMessageLog;
   readonly checks: readonly HealthCheck[];
-  readonly publicConfig: { readonly captcha: 'image' | 'off'; readonly codeLength: number; readonly defaultRegion: string };
+  readonly publicConfig: {
+    readonly captcha: CaptchaKind;
+    /** Turnstile / hCaptcha site key for the page's widget; absent for image and off. */
+    readonly captchaSiteKey?: string;
+    readonly codeLength: number;
+    readonly defaultRegion: string;
+  };
   readonly now: () => number;
   close(): Promise<void>;
 }
@@ -36,6 +53,24 @@ export interface ServiceOverrides {
   captchaText?: () => string;
   /** An already opened database (tests use it to inject faults over the real connection); closed with the services. */
   database?: Database;
+  /** Where limit counters live, instead of RATE_LIMIT_STORE (tests pass a Redis backend with their own prefix). */
+  limitBackend?: LimitBackend;
+}
+
+/** RATE_LIMIT_STORE → a backend. Redis gets its own client, closed with the services. */
+function limitBackendFor(config: Config, sqlite: Parameters<typeof sqliteLimitBackend>[0]): { backend: LimitBackend; close(): Promise<void> } {
+  switch (config.rateLimitStore) {
+    case 'memory':
+      return { backend: memoryLimitBackend(), close: async () => {} };
+    case 'sqlite':
+      return { backend: sqliteLimitBackend(sqlite), close: async () => {} };
+    case 'redis': {
+      // enableOfflineQueue off: with Redis down a limit check fails at once (503) instead of queueing forever.
+      const client = new Redis(config.redisUrl!, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
+      client.on('error', () => {});
+      return { backend: redisLimitBackend(client, config.rateLimitKeyPrefix), close: async () => void (await client.quit().catch(() => client.disconnect())) };
+    }
+  }
 }
 
 /** Opens the database, runs migrations and wires the domain to its stores and providers. */
@@ -52,10 +87,22 @@ export async function createServices(config: Config, secret: string, log: Logger
   const hasher = createHasher(secret);
   const repo = kyselyAccountRepository(database.db);
   const smsMessages = kyselySmsMessageLog(database.db);
-  const captcha =
-    config.captcha === 'off'
-      ? offCaptcha()
-      : imageCaptcha({ store: stores.captchas, hasher, now, randomText: overrides.captchaText });
+  const limitStore = overrides.limitBackend
+    ? { backend: overrides.limitBackend, close: async () => {} }
+    : limitBackendFor(config, database.sqlite);
+  const limits = createLimits(config.limits, limitStore.backend);
+  const audit = createAuditLog(kyselyAuditLogRepository(database.db), now, log);
+  const captcha = (() => {
+    switch (config.captcha) {
+      case 'off':
+        return offCaptcha();
+      case 'image':
+        return imageCaptcha({ store: stores.captchas, hasher, now, randomText: overrides.captchaText });
+      case 'turnstile':
+      case 'hcaptcha':
+        return siteverifyCaptcha({ kind: config.captcha, ...config.captchaService!, usedTokens: limits.usedCaptchaTokens, hasher, now, log });
+    }
+  })();
 
   const verification = createVerificationService({
     codes: stores.codes,
@@ -63,33 +110,70 @@ export async function createServices(config: Config, secret: string, log: Logger
     sms: overrides.sms ?? createSmsProvider(config, { log, messages: smsMessages, now }),
     hasher,
     isRegistered: async (phone) => (await repo.findUserByPhone(phone)) !== undefined,
+    userIdOf: async (phone) => (await repo.findUserByPhone(phone))?.id,
+    limits,
+    audit,
     settings: {
       ...config.code,
       appName: config.appName,
       defaultRegion: config.defaultRegion,
       providerTimeoutMs: config.smsProviderTimeoutMs,
+      allowedCountries: config.limits.allowedCountries,
+      prefixDigits: config.limits.prefixDigits,
+      privacyMode: config.privacyMode,
+      testPhoneNumbers: config.testPhoneNumbers,
     },
+    now,
+    log,
+  });
+  const twoFactor = createTwoFactorService({
+    repo: kyselyTwoFactorRepository(database.db),
+    accounts: repo,
+    box: createSecretBox(secret),
+    hasher,
+    failures: limits.failedSecondFactorPerUserHourly,
+    audit,
+    issuer: config.appName,
     now,
     log,
   });
   const accounts = createAccountService({
     repo,
     verification,
+    twoFactor,
+    audit,
     hasher,
-    settings: { sessionTtlSeconds: config.sessionTtlSeconds, defaultRegion: config.defaultRegion },
+    settings: {
+      sessionTtlSeconds: config.sessionTtlSeconds,
+      defaultRegion: config.defaultRegion,
+      appName: config.appName,
+      privacyMode: config.privacyMode,
+    },
     now,
     log,
   });
+  if (config.testPhoneNumbers.size > 0) {
+    log.warn({ count: config.testPhoneNumbers.size }, 'TEST_PHONE_NUMBERS is set: those numbers take a fixed code and skip the SMS provider and the limits');
+  }
 
   return {
     accounts,
     verification,
+    twoFactor,
+    limits,
     captcha,
     smsMessages,
     checks: stores.checks,
-    publicConfig: { captcha: config.captcha, codeLength: config.code.length, defaultRegion: config.defaultRegion },
+    publicConfig: {
+      captcha: config.captcha,
+      ...(config.captchaService ? { captchaSiteKey: config.captchaService.siteKey } : {}),
+      codeLength: config.code.length,
+      defaultRegion: config.defaultRegion,
+    },
     now,
     async close() {
+      await limits.close();
+      await limitStore.close();
       await stores.close();
       await database.close();
     },

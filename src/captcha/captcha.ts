@@ -1,7 +1,13 @@
+import type { CaptchaKind } from '../config.js';
+
 /** What the client answered (fields of POST /api/sms/send). */
 export interface CaptchaAnswer {
   readonly captchaId?: string | undefined;
   readonly captchaAnswer?: string | undefined;
+  /** The Turnstile / hCaptcha widget's token. */
+  readonly captchaToken?: string | undefined;
+  /** The client's IP, passed on to siteverify as `remoteip`. */
+  readonly remoteIp?: string | undefined;
 }
 
 export interface CaptchaChallenge {
@@ -17,7 +23,9 @@ export interface CaptchaChallenge {
  * and throws captcha_required or captcha_invalid.
  */
 export interface Captcha {
-  readonly kind: 'image' | 'off';
+  readonly kind: CaptchaKind;
+  /** The public key the page's widget needs (Turnstile, hCaptcha). */
+  readonly siteKey?: string;
   /** Issues a new challenge; undefined for kinds that have none to issue. */
   readonly create?: () => Promise<CaptchaChallenge>;
   verify(answer: CaptchaAnswer): Promise<void>;

@@ -45,6 +45,14 @@ export function kyselyAccountRepository(db: Kysely<DatabaseSchema>): AccountRepo
     async updatePassword(userId, passwordHash, now) {
       await db.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', userId).execute();
     },
+    async updatePhone(userId, phone, now) {
+      try {
+        await db.updateTable('users').set({ phone, updated_at: now }).where('id', '=', userId).execute();
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new PhoneTakenError(phone, { cause: err });
+        throw err;
+      }
+    },
     async createSession(tokenHash, session, now) {
       await db
         .insertInto('sessions')

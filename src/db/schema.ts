@@ -7,6 +7,10 @@ export interface DatabaseSchema {
   pending_codes: PendingCodesTable;
   captchas: CaptchasTable;
   sms_messages: SmsMessagesTable;
+  audit_events: AuditEventsTable;
+  two_factor: TwoFactorTable;
+  recovery_codes: RecoveryCodesTable;
+  login_tickets: LoginTicketsTable;
 }
 
 export interface UsersTable {
@@ -54,4 +58,37 @@ export interface SmsMessagesTable {
   fee: number | null;
   created_at: number;
   updated_at: number;
+}
+
+/** Security events (migration 003). Phones are masked before they are stored. */
+export interface AuditEventsTable {
+  id: string;
+  at: number;
+  type: string;
+  user_id: string | null;
+  phone_masked: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  detail: string | null;
+}
+
+export interface TwoFactorTable {
+  user_id: string;
+  secret_encrypted: string;
+  created_at: number;
+  enabled_at: number | null;
+  last_step: number | null;
+}
+
+export interface RecoveryCodesTable {
+  user_id: string;
+  code_hash: string;
+  used_at: number | null;
+}
+
+export interface LoginTicketsTable {
+  id: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
 }

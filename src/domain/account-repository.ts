@@ -27,6 +27,8 @@ export interface AccountRepository {
   /** Inserts the user; throws PhoneTakenError if the phone is registered, even under a race. */
   createUser(user: User): Promise<void>;
   updatePassword(userId: string, passwordHash: string, now: number): Promise<void>;
+  /** Moves the account to another number; throws PhoneTakenError if it has an account, even under a race. */
+  updatePhone(userId: string, phone: string, now: number): Promise<void>;
   createSession(tokenHash: string, session: Session, now: number): Promise<void>;
   /** The live session with this token hash, or undefined if unknown or expired. */
   findSession(tokenHash: string, now: number): Promise<Session | undefined>;

@@ -1,10 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { PhoneTakenError, type AccountRepository, type User } from './account-repository.js';
+import type { AuditLog } from './audit.js';
+import { UNKNOWN_CLIENT, type ClientContext } from './client.js';
 import type { Hasher } from './codes.js';
 import type { Logger } from './logger.js';
 import { hashPassword, isAcceptablePassword, verifyPassword } from './passwords.js';
 import { maskPhone, normalizePhone, type E164 } from './phone.js';
+import { phoneChangedText } from '../sms/notice-templates.js';
+import type { AuditEvent } from './audit.js';
+import type { TwoFactorService } from './two-factor.js';
 import type { VerificationService } from './verification.js';
 
 /** What the API shows of a user. */
@@ -21,20 +26,51 @@ export interface SignedIn {
   readonly expiresAt: number;
 }
 
+/** Sign-in is not finished: the account has 2FA on, and the ticket goes to POST /api/login/2fa with a code. */
+export interface TwoFactorChallenge {
+  readonly twoFactorRequired: true;
+  readonly ticket: string;
+  /** Seconds the ticket stays valid. */
+  readonly expiresIn: number;
+}
+
 export interface AccountDeps {
   readonly repo: AccountRepository;
   readonly verification: VerificationService;
+  readonly twoFactor: TwoFactorService;
+  readonly audit: AuditLog;
   readonly hasher: Hasher;
-  readonly settings: { readonly sessionTtlSeconds: number; readonly defaultRegion: string };
+  readonly settings: {
+    readonly sessionTtlSeconds: number;
+    readonly defaultRegion: string;
+    readonly appName: string;
+    /** strict: no step before a valid code reveals whether a number has an account. */
+    readonly privacyMode: 'explicit' | 'strict';
+  };
   readonly now: () => number;
   readonly log: Logger;
 }
 
 export interface AccountService {
-  register(input: { phone: string; code: string; password: string }): Promise<SignedIn>;
-  loginWithPassword(input: { phone: string; password: string }): Promise<SignedIn>;
-  loginWithCode(input: { phone: string; code: string }): Promise<SignedIn>;
-  resetPassword(input: { phone: string; code: string; newPassword: string }): Promise<{ revokedSessions: number }>;
+  register(input: { phone: string; code: string; password: string }, client?: ClientContext): Promise<SignedIn>;
+  /** With 2FA on, answers a TwoFactorChallenge instead of a session. */
+  loginWithPassword(input: { phone: string; password: string }, client?: ClientContext): Promise<SignedIn | TwoFactorChallenge>;
+  loginWithCode(input: { phone: string; code: string }, client?: ClientContext): Promise<SignedIn | TwoFactorChallenge>;
+  /** The second step of a sign-in with 2FA: a live ticket and a TOTP or recovery code. */
+  completeTwoFactorLogin(input: { ticket: string; code: string }, client?: ClientContext): Promise<SignedIn>;
+  /** With 2FA on, `totp` (a TOTP or recovery code) is required as well as the SMS code. */
+  resetPassword(
+    input: { phone: string; code: string; newPassword: string; totp?: string | undefined },
+    client?: ClientContext,
+  ): Promise<{ revokedSessions: number }>;
+  /** Moves the account to `newPhone` (with a change_phone code sent there) after the password or a TOTP code; tells the old number. */
+  changePhone(
+    userId: string,
+    input: { newPhone: string; code: string; password?: string | undefined; totp?: string | undefined },
+    client?: ClientContext,
+  ): Promise<PublicUser>;
+  /** The user's own security events, newest first. */
+  activity(userId: string): Promise<AuditEvent[]>;
   /** The user behind a session token; throws unauthorized for an unknown, expired or revoked one. */
   authenticate(token: string | undefined): Promise<PublicUser>;
   logout(token: string | undefined): Promise<void>;
@@ -51,7 +87,7 @@ const toPublic = (user: User): PublicUser => ({
  * checks the code exactly once and only then changes anything.
  */
 export function createAccountService(deps: AccountDeps): AccountService {
-  const { repo, verification, hasher, settings, log } = deps;
+  const { repo, verification, twoFactor, hasher, settings, log } = deps;
   const phoneOf = (raw: string) => normalizePhone(raw, settings.defaultRegion);
   // Verifying against this when the phone is unknown makes "no such user" as slow as "wrong password".
   let decoyHash: Promise<string> | undefined;
@@ -64,18 +100,28 @@ export function createAccountService(deps: AccountDeps): AccountService {
     return { user: toPublic(user), token, expiresAt };
   }
 
+  async function signInOrChallenge(user: User, method: 'password' | 'sms', client: ClientContext): Promise<SignedIn | TwoFactorChallenge> {
+    if (await twoFactor.isEnabled(user.id)) {
+      const { ticket, expiresIn } = await twoFactor.issueTicket(user.id);
+      return { twoFactorRequired: true, ticket, expiresIn };
+    }
+    await deps.audit.record({ type: 'sign_in', userId: user.id, phone: user.phone, client, detail: method });
+    return startSession(user);
+  }
+
   function requireAcceptable(password: string, field: string): void {
     if (!isAcceptablePassword(password)) throw new AppError('weak_password', { field });
   }
 
   return {
-    async register({ phone: rawPhone, code, password }) {
+    async register({ phone: rawPhone, code, password }, client = UNKNOWN_CLIENT) {
       // Checked before the code, so a typo in the password does not waste an attempt.
       requireAcceptable(password, 'password');
       const phone = phoneOf(rawPhone);
-      if (await repo.findUserByPhone(phone)) throw new AppError('phone_taken', { field: 'phone' });
+      // In strict privacy mode only the code's owner may learn the number is taken (from createUser below).
+      if (settings.privacyMode === 'explicit' && (await repo.findUserByPhone(phone))) throw new AppError('phone_taken', { field: 'phone' });
 
-      const consumed = await verification.consume(phone, 'register', code);
+      const consumed = await verification.consume(phone, 'register', code, client);
       let user: User;
       try {
         user = { id: randomUUID(), phone, passwordHash: await hashPassword(password), createdAt: deps.now() };
@@ -87,10 +133,11 @@ export function createAccountService(deps: AccountDeps): AccountService {
         throw err;
       }
       log.info({ userId: user.id, phone: maskPhone(phone) }, 'account created');
+      await deps.audit.record({ type: 'sign_up', userId: user.id, phone, client });
       return startSession(user);
     },
 
-    async loginWithPassword({ phone: rawPhone, password }) {
+    async loginWithPassword({ phone: rawPhone, password }, client = UNKNOWN_CLIENT) {
       const phone = phoneOf(rawPhone);
       const user = await repo.findUserByPhone(phone);
       if (!user) {
@@ -100,25 +147,55 @@ export function createAccountService(deps: AccountDeps): AccountService {
       }
       if (!(await verifyPassword(user.passwordHash, password))) {
         log.info({ userId: user.id }, 'wrong password');
+        await deps.audit.record({ type: 'sign_in_failed', userId: user.id, phone, client, detail: 'password' });
         throw new AppError('invalid_credentials');
       }
-      return startSession(user);
+      return signInOrChallenge(user, 'password', client);
     },
 
-    async loginWithCode({ phone: rawPhone, code }) {
+    async loginWithCode({ phone: rawPhone, code }, client = UNKNOWN_CLIENT) {
       const phone = phoneOf(rawPhone);
-      await verification.consume(phone, 'login', code);
+      await verification.consume(phone, 'login', code, client);
       const user = await repo.findUserByPhone(phone);
       if (!user) throw new AppError('phone_not_registered', { field: 'phone' });
+      return signInOrChallenge(user, 'sms', client);
+    },
+
+    async completeTwoFactorLogin({ ticket, code }, client = UNKNOWN_CLIENT) {
+      const userId = await twoFactor.userOfTicket(ticket);
+      // A wrong code leaves the ticket alive (the failure budget bounds guessing); a right one uses it up, once.
+      await twoFactor.verify(userId, code, client);
+      await twoFactor.takeTicket(ticket);
+      const user = await repo.findUserById(userId);
+      if (!user) throw new AppError('ticket_invalid', { field: 'ticket' });
+      await deps.audit.record({ type: 'sign_in', userId, phone: user.phone, client, detail: 'second_factor' });
       return startSession(user);
     },
 
-    async resetPassword({ phone: rawPhone, code, newPassword }) {
+    async resetPassword({ phone: rawPhone, code, newPassword, totp }, client = UNKNOWN_CLIENT) {
       requireAcceptable(newPassword, 'newPassword');
       const phone: E164 = phoneOf(rawPhone);
-      const user = await repo.findUserByPhone(phone);
-      if (!user) throw new AppError('phone_not_registered', { field: 'phone' });
-      const consumed = await verification.consume(phone, 'reset_password', code);
+      // In strict privacy mode the code comes first: an unknown number has only a decoy code nobody knows.
+      let user = settings.privacyMode === 'explicit' ? await repo.findUserByPhone(phone) : undefined;
+      if (settings.privacyMode === 'explicit' && !user) throw new AppError('phone_not_registered', { field: 'phone' });
+      const consumed = await verification.consume(phone, 'reset_password', code, client);
+      const giveBack = () => consumed.restore().catch((restoreErr: unknown) => log.error({ err: restoreErr }, 'could not restore code'));
+      user ??= await repo.findUserByPhone(phone);
+      if (!user) throw new AppError('code_invalid', { field: 'code' });
+      if (await twoFactor.isEnabled(user.id)) {
+        // The SMS code alone is what a SIM-swapper has; with 2FA on, the second factor is needed too.
+        // The SMS code goes back if the second factor is missing or wrong, so a typo does not cost another SMS.
+        if (!totp) {
+          await giveBack();
+          throw new AppError('two_factor_required', { field: 'totp' });
+        }
+        try {
+          await twoFactor.verify(user.id, totp, client);
+        } catch (err) {
+          await giveBack();
+          throw err;
+        }
+      }
       try {
         await repo.updatePassword(user.id, await hashPassword(newPassword), deps.now());
       } catch (err) {
@@ -128,8 +205,36 @@ export function createAccountService(deps: AccountDeps): AccountService {
       // A reset is what someone does when they fear another holds the password: end every session.
       const revokedSessions = await repo.deleteSessionsOfUser(user.id);
       log.info({ userId: user.id, revokedSessions }, 'password reset');
+      await deps.audit.record({ type: 'password_reset', userId: user.id, phone, client });
       return { revokedSessions };
     },
+
+    async changePhone(userId, { newPhone: rawNewPhone, code, password, totp }, client = UNKNOWN_CLIENT) {
+      const newPhone = normalizePhone(rawNewPhone, settings.defaultRegion);
+      const user = await repo.findUserById(userId);
+      if (!user) throw new AppError('unauthorized');
+      if (newPhone === user.phone) throw new AppError('phone_taken', { field: 'newPhone' });
+      // A stolen session alone must not move the account: the person proves it again first.
+      if (password !== undefined) await twoFactor.verifyPassword(userId, password, client);
+      else if (totp !== undefined && (await twoFactor.isEnabled(userId))) await twoFactor.verify(userId, totp, client);
+      else throw new AppError('invalid_request', { field: 'password' }, { message: 'Send the password (or, with 2FA on, totp).' });
+
+      const consumed = await verification.consume(newPhone, 'change_phone', code, client, userId);
+      try {
+        await repo.updatePhone(userId, newPhone, deps.now());
+      } catch (err) {
+        if (err instanceof PhoneTakenError) throw new AppError('phone_taken', { field: 'newPhone' });
+        await consumed.restore().catch((restoreErr: unknown) => log.error({ err: restoreErr }, 'could not restore code'));
+        throw err;
+      }
+      log.info({ userId, from: maskPhone(user.phone), to: maskPhone(newPhone) }, 'phone changed');
+      await deps.audit.record({ type: 'phone_changed', userId, phone: newPhone, client, detail: `from ${maskPhone(user.phone)}` });
+      // The old number hears of it, so someone who took over the session cannot move the account quietly.
+      await verification.sendNotice(user.phone as E164, 'change_phone', phoneChangedText(settings.appName, maskPhone(newPhone)));
+      return toPublic({ ...user, phone: newPhone });
+    },
+
+    activity: (userId) => deps.audit.listForUser(userId),
 
     async authenticate(token) {
       if (!token) throw new AppError('unauthorized');

@@ -42,3 +42,14 @@ export function maskPhone(phone: string): string {
   const tail = national.slice(-4);
   return `+${parsed.countryCallingCode}${head}****${tail}`;
 }
+
+/**
+ * The block a number belongs to, for the per-prefix SMS cap: "+" country code and the first
+ * `digits` national digits ("+861380013" for 7). SMS pumping walks ranges of consecutive
+ * numbers, which all share such a prefix.
+ */
+export function phonePrefix(phone: E164, digits: number): string {
+  const parsed = parsePhoneNumberFromString(phone);
+  if (!parsed) return phone.slice(0, 1 + digits);
+  return `+${parsed.countryCallingCode}${String(parsed.nationalNumber).slice(0, digits)}`;
+}

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { PURPOSES } from '../config.js';
+import { CAPTCHA_KINDS, PURPOSES } from '../config.js';
 
 /**
  * Request and response shapes of the public API. Fastify validates against them, @fastify/swagger
@@ -21,6 +21,7 @@ export const SendSmsBody = Type.Object({
   purpose: Purpose,
   captchaId: Type.Optional(Type.String({ maxLength: 128 })),
   captchaAnswer: Type.Optional(Type.String({ maxLength: 32 })),
+  captchaToken: Type.Optional(Type.String({ maxLength: 4096, description: 'The Turnstile / hCaptcha widget token (CAPTCHA=turnstile|hcaptcha)' })),
 });
 export type SendSmsBody = Static<typeof SendSmsBody>;
 
@@ -40,7 +41,12 @@ export type PasswordLoginBody = Static<typeof PasswordLoginBody>;
 export const SmsLoginBody = Type.Object({ phone: Phone, code: Code });
 export type SmsLoginBody = Static<typeof SmsLoginBody>;
 
-export const ResetPasswordBody = Type.Object({ phone: Phone, code: Code, newPassword: Password });
+export const ResetPasswordBody = Type.Object({
+  phone: Phone,
+  code: Code,
+  newPassword: Password,
+  totp: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'With 2FA on: an authenticator code or a recovery code' })),
+});
 export type ResetPasswordBody = Static<typeof ResetPasswordBody>;
 
 export const ResetPasswordResponse = Type.Object({ ok: Type.Literal(true) });
@@ -69,7 +75,10 @@ export const CaptchaResponse = Type.Object({
 export type CaptchaResponse = Static<typeof CaptchaResponse>;
 
 export const PublicConfigResponse = Type.Object({
-  captcha: Type.Union([Type.Literal('image'), Type.Literal('off')]),
+  captcha: Type.Union([Type.Literal('image'), Type.Literal('turnstile'), Type.Literal('hcaptcha'), Type.Literal('off')], {
+    description: `One of ${CAPTCHA_KINDS.join(', ')}`,
+  }),
+  captchaSiteKey: Type.Optional(Type.String({ description: 'The widget site key, for captcha turnstile or hcaptcha' })),
   codeLength: Type.Integer(),
   defaultRegion: Type.String(),
 });
@@ -85,3 +94,57 @@ export const ErrorResponse = Type.Object({
   }),
 });
 export type ErrorResponse = Static<typeof ErrorResponse>;
+
+// --- issue 6: second factor, phone change, activity ---
+
+/** An authenticator code (6 digits) or a recovery code (xxxxx-xxxxx); the domain tells them apart. */
+const SecondFactorCode = Type.String({ minLength: 1, maxLength: 32, description: 'A 6-digit authenticator code or a recovery code' });
+
+export const TwoFactorRequiredResponse = Type.Object({
+  twoFactorRequired: Type.Literal(true),
+  ticket: Type.String({ description: 'Single use, valid expiresIn seconds: send it to POST /api/login/2fa with a code' }),
+  expiresIn: Type.Integer(),
+});
+
+/** Sign-in answers a session, or (with 2FA on) a ticket for the second step. */
+export const LoginResponse = Type.Union([AuthResponse, TwoFactorRequiredResponse]);
+
+export const TwoFactorLoginBody = Type.Object({
+  ticket: Type.String({ minLength: 16, maxLength: 256 }),
+  code: SecondFactorCode,
+});
+
+export const TwoFactorSetupResponse = Type.Object({
+  otpauthUri: Type.String({ description: 'otpauth://totp/… for authenticator apps' }),
+  qrSvg: Type.String({ description: 'The URI as a QR code, an SVG document' }),
+  secret: Type.String({ description: 'Base32 secret, to type in by hand' }),
+});
+
+export const TwoFactorEnableBody = Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$', description: 'The current authenticator code' }) });
+export const TwoFactorEnableResponse = Type.Object({
+  enabled: Type.Literal(true),
+  recoveryCodes: Type.Array(Type.String(), { description: 'Ten single-use codes, shown only now' }),
+});
+
+export const TwoFactorDisableBody = Type.Object({ password: Password, code: SecondFactorCode });
+export const TwoFactorDisableResponse = Type.Object({ enabled: Type.Literal(false) });
+
+export const PhoneChangeBody = Type.Object({
+  newPhone: Phone,
+  code: Code,
+  password: Type.Optional(Password),
+  totp: Type.Optional(SecondFactorCode),
+});
+
+export const ActivityResponse = Type.Object({
+  events: Type.Array(
+    Type.Object({
+      type: Type.String(),
+      at: Type.String({ format: 'date-time' }),
+      phone: Type.Union([Type.String({ description: 'Masked' }), Type.Null()]),
+      ip: Type.Union([Type.String(), Type.Null()]),
+      userAgent: Type.Union([Type.String(), Type.Null()]),
+      detail: Type.Union([Type.String(), Type.Null()]),
+    }),
+  ),
+});

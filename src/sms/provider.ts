@@ -1,11 +1,13 @@
 import type { Purpose } from '../config.js';
 
-/** One verification message to deliver. */
+/** One message to deliver: a verification code, or a notice that carries no code. */
 export interface SmsMessage {
   /** E.164 number. */
   readonly to: string;
   readonly purpose: Purpose;
-  /** The code, for providers whose templates take it as a parameter (Tencent, Aliyun). */
+  /** Absent means 'code'. A 'notice' (e.g. "your number was changed") has an empty `code`; send its `text`. */
+  readonly kind?: 'code' | 'notice';
+  /** The code, for providers whose templates take it as a parameter (Tencent, Aliyun). Empty for a notice. */
   readonly code: string;
   /** Minutes the code stays valid, the second template parameter in Chinese SMS templates. */
   readonly ttlMinutes: number;

@@ -50,6 +50,8 @@ export interface TestAppOptions {
   dir?: string;
   clock?: FakeClock;
   sms?: RecordingSmsProvider;
+  /** Limit counters somewhere else than RATE_LIMIT_STORE says (e.g. a Redis backend with a test prefix). */
+  limitBackend?: import('../../src/limits/index.js').LimitBackend;
 }
 
 /** The real app on a temporary SQLite file, with a recording SMS provider and a fake clock. */
@@ -73,7 +75,13 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const sms = options.sms ?? recordingSmsProvider();
   const clock = options.clock ?? fakeClock();
   const database = openSqliteDatabase(config.sqlitePath);
-  const services = await createServices(config, TEST_SECRET, logger, { now: clock.now, sms, captchaText: () => CAPTCHA_TEXT, database });
+  const services = await createServices(config, TEST_SECRET, logger, {
+    now: clock.now,
+    sms,
+    captchaText: () => CAPTCHA_TEXT,
+    database,
+    ...(options.limitBackend ? { limitBackend: options.limitBackend } : {}),
+  });
   const app = await buildApp({ config, services, logger });
   await app.ready();
   return {

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { SignedIn } from '../../domain/accounts.js';
+import type { SignedIn, TwoFactorChallenge } from '../../domain/accounts.js';
 import type { Services } from '../../services.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import {
   AuthResponse,
   ErrorResponse,
+  LoginResponse,
   MeResponse,
   PasswordLoginBody,
   RegisterBody,
@@ -13,6 +14,7 @@ import {
   ResetPasswordResponse,
   SmsLoginBody,
 } from '../schemas.js';
+import { clientOf } from '../client-context.js';
 import { clearSessionCookie, sessionTokenOf, setSessionCookie } from '../session-cookie.js';
 
 const errors = { '4xx': ErrorResponse, '5xx': ErrorResponse };
@@ -24,12 +26,15 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
     setSessionCookie(request, reply, signedIn.token, signedIn.expiresAt, services.now());
     return { user: signedIn.user, token: signedIn.token };
   };
+  /** With 2FA on there is no session yet: the ticket goes back instead, and no cookie is set. */
+  const signInOrTicket = (request: FastifyRequest, reply: FastifyReply, result: SignedIn | TwoFactorChallenge) =>
+    'ticket' in result ? result : signIn(request, reply, result);
 
   app.post(
     '/api/register',
     { schema: { tags: ['accounts'], summary: 'Create an account with a register code', body: RegisterBody, response: { 201: AuthResponse, ...errors } } },
     async (request, reply) => {
-      const signedIn = await accounts.register(request.body);
+      const signedIn = await accounts.register(request.body, clientOf(request));
       void reply.code(201);
       return signIn(request, reply, signedIn);
     },
@@ -37,14 +42,14 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
 
   app.post(
     '/api/login/password',
-    { schema: { tags: ['accounts'], summary: 'Sign in with phone and password', body: PasswordLoginBody, response: { 200: AuthResponse, ...errors } } },
-    async (request, reply) => signIn(request, reply, await accounts.loginWithPassword(request.body)),
+    { schema: { tags: ['accounts'], summary: 'Sign in with phone and password', body: PasswordLoginBody, response: { 200: LoginResponse, ...errors } } },
+    async (request, reply) => signInOrTicket(request, reply, await accounts.loginWithPassword(request.body, clientOf(request))),
   );
 
   app.post(
     '/api/login/sms',
-    { schema: { tags: ['accounts'], summary: 'Sign in with a login code', body: SmsLoginBody, response: { 200: AuthResponse, ...errors } } },
-    async (request, reply) => signIn(request, reply, await accounts.loginWithCode(request.body)),
+    { schema: { tags: ['accounts'], summary: 'Sign in with a login code', body: SmsLoginBody, response: { 200: LoginResponse, ...errors } } },
+    async (request, reply) => signInOrTicket(request, reply, await accounts.loginWithCode(request.body, clientOf(request))),
   );
 
   app.post(
@@ -58,7 +63,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
       },
     },
     async (request) => {
-      await accounts.resetPassword(request.body);
+      await accounts.resetPassword(request.body, clientOf(request));
       return { ok: true as const };
     },
   );

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AppError } from '../../errors.js';
 import type { Services } from '../../services.js';
 import { CaptchaResponse, ErrorResponse, PublicConfigResponse, SendSmsBody, SendSmsResponse } from '../schemas.js';
+import { clientOf } from '../client-context.js';
 import { sessionTokenOf } from '../session-cookie.js';
 
 /** Steps 1 and 2 of the protocol: the captcha and the SMS send. */
@@ -18,13 +18,12 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ services: Services 
       schema: {
         tags: ['verification'],
         summary: 'A new image captcha (valid 5 minutes, burned by its first use)',
-        response: { 200: CaptchaResponse, 404: ErrorResponse },
+        response: { 200: CaptchaResponse, 404: ErrorResponse, 429: ErrorResponse },
       },
     },
     async (request, reply) => {
-      if (!services.captcha.create) throw new AppError('not_found', {}, { message: 'The image captcha is turned off.' });
       void reply.header('cache-control', 'no-store');
-      return services.captcha.create();
+      return services.verification.issueCaptcha(clientOf(request));
     },
   );
 
@@ -42,7 +41,7 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ services: Services 
       const { purpose } = request.body;
       const userId =
         purpose === 'change_phone' ? (await services.accounts.authenticate(sessionTokenOf(request))).id : undefined;
-      const result = await services.verification.send({ ...request.body, userId });
+      const result = await services.verification.send({ ...request.body, userId, client: clientOf(request) });
       return { sent: true as const, expiresIn: result.expiresIn, resendAfter: result.resendAfter };
     },
   );

@@ -1,0 +1,33 @@
+/** A user's TOTP state as stored. */
+export interface TwoFactorRecord {
+  /** AES-256-GCM ciphertext (see secret-box.ts); the plain secret is never stored. */
+  readonly secretEncrypted: string;
+  /** Null while set up but not confirmed. */
+  readonly enabledAt: number | null;
+  /** Newest accepted TOTP time step, for replay protection. */
+  readonly lastStep: number | null;
+}
+
+/**
+ * Persistence of the second factor, recovery codes and login tickets. Every method that decides
+ * a race is one conditional statement, so exactly one of two concurrent callers gets `true`.
+ */
+export interface TwoFactorRepository {
+  find(userId: string): Promise<TwoFactorRecord | undefined>;
+  /** Stores a new pending secret unless 2FA is already on (then false). */
+  savePending(userId: string, secretEncrypted: string, now: number): Promise<boolean>;
+  /** Turns a pending setup on, accepting `step`, and replaces the recovery codes. False if it was on already or the step is not newer. */
+  enable(userId: string, step: number, recoveryCodeHashes: readonly string[], now: number): Promise<boolean>;
+  /** Accepts a TOTP step for an enabled user only if it is newer than the last one (replay guard). */
+  claimStep(userId: string, step: number): Promise<boolean>;
+  /** Marks an unused recovery code used; false if unknown or used. */
+  useRecoveryCode(userId: string, codeHash: string, now: number): Promise<boolean>;
+  countUnusedRecoveryCodes(userId: string): Promise<number>;
+  /** Removes the second factor and the recovery codes; false if 2FA was not on. */
+  disable(userId: string): Promise<boolean>;
+  createTicket(ticketHash: string, userId: string, expiresAt: number, now: number): Promise<void>;
+  /** The user of a live ticket, without using it up. */
+  findTicket(ticketHash: string, now: number): Promise<string | undefined>;
+  /** Deletes a live ticket; true for exactly one caller. */
+  takeTicket(ticketHash: string, now: number): Promise<boolean>;
+}

@@ -1,0 +1,215 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
+import QRCode from 'qrcode';
+import { AppError } from '../errors.js';
+import type { RateLimit } from '../limits/types.js';
+import type { AccountRepository } from './account-repository.js';
+import type { AuditLog } from './audit.js';
+import type { ClientContext } from './client.js';
+import type { Hasher } from './codes.js';
+import type { Logger } from './logger.js';
+import { verifyPassword } from './passwords.js';
+import { maskPhone } from './phone.js';
+import type { SecretBox } from './secret-box.js';
+import type { TwoFactorRepository } from './two-factor-repository.js';
+
+/** RFC 6238 defaults that every authenticator app understands: SHA-1, 6 digits, 30 s. */
+const TOTP_PERIOD_SECONDS = 30;
+/** One step either side tolerates a phone clock off by up to 30 s. */
+const TOTP_TOLERANCE_SECONDS = 30;
+export const RECOVERY_CODE_COUNT = 10;
+/** A login ticket lives this long: enough to open the authenticator app, short enough to be useless when stolen later. */
+export const LOGIN_TICKET_TTL_SECONDS = 300;
+/** No 0/o, 1/l/i: read off paper and typed by hand. */
+const RECOVERY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
+
+export interface TwoFactorSetup {
+  readonly otpauthUri: string;
+  /** The URI as a QR code, an SVG document. */
+  readonly qrSvg: string;
+  /** The base32 secret, for typing in by hand. */
+  readonly secret: string;
+}
+
+export interface TwoFactorDeps {
+  readonly repo: TwoFactorRepository;
+  readonly accounts: AccountRepository;
+  readonly box: SecretBox;
+  readonly hasher: Hasher;
+  /** Wrong second factors (and re-entered passwords) per user per hour. */
+  readonly failures: RateLimit;
+  readonly audit: AuditLog;
+  readonly issuer: string;
+  readonly now: () => number;
+  readonly log: Logger;
+}
+
+export interface TwoFactorService {
+  isEnabled(userId: string): Promise<boolean>;
+  setup(userId: string): Promise<TwoFactorSetup>;
+  /** Confirms the setup with a current code; returns the recovery codes, shown once. */
+  enable(userId: string, code: string, client: ClientContext): Promise<{ recoveryCodes: string[] }>;
+  disable(userId: string, password: string, code: string, client: ClientContext): Promise<void>;
+  /**
+   * Checks a TOTP code or a recovery code for an enabled user, counting failures against the
+   * per-user budget; each code works once. Throws two_factor_invalid or rate_limited.
+   */
+  verify(userId: string, code: string, client: ClientContext): Promise<void>;
+  /** Checks a password re-entered for a sensitive change, under the same failure budget. */
+  verifyPassword(userId: string, password: string, client: ClientContext): Promise<void>;
+  issueTicket(userId: string): Promise<{ ticket: string; expiresIn: number }>;
+  /** The user behind a live ticket, without using it up (a wrong code may be retried). */
+  userOfTicket(ticket: string): Promise<string>;
+  /** Uses the ticket up; exactly one caller succeeds. */
+  takeTicket(ticket: string): Promise<void>;
+}
+
+function newRecoveryCode(): string {
+  let code = '';
+  for (let i = 0; i < 10; i++) code += RECOVERY_ALPHABET[randomInt(0, RECOVERY_ALPHABET.length)];
+  return `${code.slice(0, 5)}-${code.slice(5)}`;
+}
+
+/** What a person may type for a recovery code: case, spaces and dashes do not matter. */
+const normalizeRecoveryCode = (code: string) => code.toLowerCase().replace(/[\s-]/g, '');
+
+/** TOTP (RFC 6238 with otplib) and recovery codes for sensitive operations. */
+export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
+  const { repo, box, hasher, log } = deps;
+  const epoch = () => Math.floor(deps.now() / 1000);
+  const recoveryHash = (userId: string, code: string) => hasher.token(`recovery\u0000${userId}\u0000${normalizeRecoveryCode(code)}`);
+
+  /** Reserves one failure before checking, so concurrent guesses cannot overrun the budget; given back on success. */
+  async function withFailureBudget(userId: string, client: ClientContext, check: () => Promise<boolean>): Promise<void> {
+    const reservation = await deps.failures.take(userId, deps.now());
+    if (!reservation.allowed) {
+      throw new AppError('rate_limited', { retryAfter: Math.ceil(reservation.retryAfterMs / 1000) });
+    }
+    if (await check()) {
+      await reservation.release();
+      return;
+    }
+    await deps.audit.record({ type: 'two_factor_failed', userId, client });
+    if (reservation.remaining === 0) {
+      log.warn({ userId }, 'second factor locked for the hour');
+      await deps.audit.record({ type: 'lockout', userId, client, detail: 'second_factor' });
+    }
+    throw new AppError('two_factor_invalid', { field: 'code' });
+  }
+
+  /** The stored secret in the clear. A row that does not decrypt means SECRET changed: an operator's problem, said so in the log. */
+  function openSecret(userId: string, sealed: string): string {
+    try {
+      return box.open(sealed, userId);
+    } catch (err) {
+      log.error({ userId, err }, 'TOTP secret does not decrypt: was SECRET changed? The user needs 2FA reset by an operator');
+      throw new AppError('service_unavailable', {}, { cause: err });
+    }
+  }
+
+  /** The TOTP step that `code` matches for this secret now, or undefined. */
+  async function matchingStep(secret: string, code: string): Promise<number | undefined> {
+    if (!/^\d{6}$/.test(code)) return undefined;
+    const result = await verifyTotp({ secret, token: code, epoch: epoch(), epochTolerance: TOTP_TOLERANCE_SECONDS });
+    return result.valid ? (result as { timeStep: number }).timeStep : undefined;
+  }
+
+  async function checkCode(userId: string, code: string): Promise<'totp' | 'recovery' | false> {
+    const record = await repo.find(userId);
+    if (!record || record.enabledAt === null) return false;
+    const step = await matchingStep(openSecret(userId, record.secretEncrypted), code.trim());
+    // claimStep refuses a step at or before the last one accepted: a code seen once cannot be replayed.
+    if (step !== undefined) return (await repo.claimStep(userId, step)) ? 'totp' : false;
+    if (normalizeRecoveryCode(code).length !== 10) return false;
+    return (await repo.useRecoveryCode(userId, recoveryHash(userId, code), deps.now())) ? 'recovery' : false;
+  }
+
+  return {
+    async isEnabled(userId) {
+      const record = await repo.find(userId);
+      return record !== undefined && record.enabledAt !== null;
+    },
+
+    async setup(userId) {
+      const user = await deps.accounts.findUserById(userId);
+      if (!user) throw new AppError('unauthorized');
+      const secret = generateSecret();
+      if (!(await repo.savePending(userId, box.seal(secret, userId), deps.now()))) throw new AppError('two_factor_already_enabled');
+      // The label shows in the authenticator app; the masked number is enough to tell accounts apart.
+      const label = maskPhone(user.phone);
+      const otpauthUri = generateURI({ issuer: deps.issuer, label, secret, period: TOTP_PERIOD_SECONDS });
+      const qrSvg = await QRCode.toString(otpauthUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+      return { otpauthUri, qrSvg, secret };
+    },
+
+    async enable(userId, code, client) {
+      const record = await repo.find(userId);
+      if (!record) throw new AppError('two_factor_setup_required');
+      if (record.enabledAt !== null) throw new AppError('two_factor_already_enabled');
+      const recoveryCodes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+      let won = false;
+      await withFailureBudget(userId, client, async () => {
+        const step = await matchingStep(openSecret(userId, record.secretEncrypted), code.trim());
+        if (step === undefined) return false;
+        won = await repo.enable(userId, step, recoveryCodes.map((c) => recoveryHash(userId, c)), deps.now());
+        return true;
+      });
+      // The code was right but another request enabled it first (or reused this step): one winner only.
+      if (!won) throw new AppError('two_factor_already_enabled');
+      await deps.audit.record({ type: 'two_factor_enabled', userId, client });
+      log.info({ userId }, 'two-factor authentication enabled');
+      return { recoveryCodes };
+    },
+
+    async disable(userId, password, code, client) {
+      if (!(await this.isEnabled(userId))) throw new AppError('two_factor_not_enabled');
+      await this.verifyPassword(userId, password, client);
+      await this.verify(userId, code, client);
+      if (!(await repo.disable(userId))) throw new AppError('two_factor_not_enabled');
+      await deps.audit.record({ type: 'two_factor_disabled', userId, client });
+      log.info({ userId }, 'two-factor authentication disabled');
+    },
+
+    async verify(userId, code, client) {
+      const outcome: { used: 'totp' | 'recovery' | false } = { used: false };
+      await withFailureBudget(userId, client, async () => {
+        outcome.used = await checkCode(userId, code);
+        return outcome.used !== false;
+      });
+      if (outcome.used === 'recovery') {
+        const left = await repo.countUnusedRecoveryCodes(userId);
+        await deps.audit.record({ type: 'recovery_code_used', userId, client, detail: `left=${left}` });
+      }
+    },
+
+    async verifyPassword(userId, password, client) {
+      const user = await deps.accounts.findUserById(userId);
+      if (!user) throw new AppError('unauthorized');
+      const reservation = await deps.failures.take(userId, deps.now());
+      if (!reservation.allowed) throw new AppError('rate_limited', { retryAfter: Math.ceil(reservation.retryAfterMs / 1000) });
+      if (await verifyPassword(user.passwordHash, password)) {
+        await reservation.release();
+        return;
+      }
+      await deps.audit.record({ type: 'sign_in_failed', userId, client, detail: 'reauthentication' });
+      throw new AppError('invalid_credentials', { field: 'password' });
+    },
+
+    async issueTicket(userId) {
+      const ticket = randomBytes(32).toString('base64url');
+      const now = deps.now();
+      await repo.createTicket(hasher.token(`ticket:${ticket}`), userId, now + LOGIN_TICKET_TTL_SECONDS * 1000, now);
+      return { ticket, expiresIn: LOGIN_TICKET_TTL_SECONDS };
+    },
+
+    async userOfTicket(ticket) {
+      const userId = await repo.findTicket(hasher.token(`ticket:${ticket}`), deps.now());
+      if (!userId) throw new AppError('ticket_invalid', { field: 'ticket' });
+      return userId;
+    },
+
+    async takeTicket(ticket) {
+      if (!(await repo.takeTicket(hasher.token(`ticket:${ticket}`), deps.now()))) throw new AppError('ticket_invalid', { field: 'ticket' });
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import type { Database as SqliteHandle } from 'better-sqlite3';
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterSQLite, type RateLimiterAbstract } from 'rate-limiter-flexible';
+
+/** What a rule needs from a backend: a rate-limiter-flexible limiter with this prefix, size and lifetime. */
+export interface LimiterOptions {
+  readonly keyPrefix: string;
+  readonly points: number;
+  /** Seconds a counter lives after its first use. */
+  readonly duration: number;
+}
+
+/**
+ * Builds rate-limiter-flexible limiters on one storage. Each backend's increment is atomic in its
+ * store (a Map in one process; one UPSERT … RETURNING in SQLite; a Lua INCR+PEXPIRE in Redis).
+ */
+export interface LimitBackend {
+  readonly name: 'memory' | 'sqlite' | 'redis';
+  limiter(options: LimiterOptions): RateLimiterAbstract;
+  close(): Promise<void>;
+}
+
+/** This process only: counters vanish on restart and are not shared between instances. */
+export function memoryLimitBackend(): LimitBackend {
+  return {
+    name: 'memory',
+    limiter: (options) => new RateLimiterMemory({ ...options }),
+    close: async () => {},
+  } satisfies LimitBackend;
+}
+
+/** Same columns as rate-limiter-flexible's own CREATE TABLE; made here, synchronously, so the first request cannot race it. */
+const SQLITE_TABLE = 'rate_limit_counters';
+
+/**
+ * Counters in the service's SQLite file (the embedded default): they survive a restart and are
+ * shared by every process on the file. Works with better-sqlite3 12 through the library's
+ * `storeType: 'better-sqlite3'` (checked by test/limits/limits.conformance.ts).
+ */
+export function sqliteLimitBackend(sqlite: SqliteHandle): LimitBackend {
+  sqlite.exec(`CREATE TABLE IF NOT EXISTS ${SQLITE_TABLE} (key TEXT PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0, expire INTEGER)`);
+  const sweep = sqlite.prepare(`DELETE FROM ${SQLITE_TABLE} WHERE expire < ?`);
+  let calls = 0;
+  return {
+    name: 'sqlite',
+    limiter(options) {
+      const limiter = new RateLimiterSQLite({
+        ...options,
+        storeClient: sqlite,
+        storeType: 'better-sqlite3',
+        tableName: SQLITE_TABLE,
+        tableCreated: true,
+      });
+      // Expired rows are dead weight only; a sweep now and then keeps the table small without a timer.
+      const consume = limiter.consume.bind(limiter);
+      limiter.consume = (key, points, opts) => {
+        if (++calls % 500 === 0) sweep.run(Date.now());
+        return consume(key, points, opts);
+      };
+      return limiter;
+    },
+    close: async () => {},
+  } satisfies LimitBackend;
+}
+
+/**
+ * Counters in Redis, shared by every instance. `keyPrefix` keeps several services (or test runs)
+ * on one Redis apart. The client is the caller's: this backend does not close it.
+ */
+export function redisLimitBackend(client: Redis, keyPrefix = 'sms-verify'): LimitBackend {
+  return {
+    name: 'redis',
+    limiter: (options) => new RateLimiterRedis({ ...options, keyPrefix: `${keyPrefix}:${options.keyPrefix}`, storeClient: client }),
+    close: async () => {},
+  } satisfies LimitBackend;
+}

@@ -1,0 +1,59 @@
+import { RateLimiterRes } from 'rate-limiter-flexible';
+import type { LimitBackend } from './backends.js';
+import type { LimitDecision, RateLimit } from './types.js';
+
+export interface FixedWindowOptions {
+  /** Short name, also the counter's key prefix: "sms_phone_h". */
+  readonly name: string;
+  readonly points: number;
+  readonly windowSeconds: number;
+  /**
+   * true (the default): windows are aligned to the epoch (clock hours, UTC days) and chosen with
+   * the caller's clock, so "until the window passes" means the end of this hour or day, and a fake
+   * clock moves it in tests. false: the window starts at the key's first use (used-token memory).
+   */
+  readonly aligned?: boolean;
+}
+
+/** An error the HTTP layer maps to 503 service_unavailable: the counter store did not answer. */
+class LimitStoreUnavailable extends Error {
+  override name = 'LimitStoreUnavailable';
+  readonly code = 'SERVICE_UNAVAILABLE';
+}
+
+/**
+ * A fixed-window rule on a rate-limiter-flexible limiter. Each window has its own counter key
+ * (`key@windowIndex`), so a new window starts at zero whatever the store's own expiry says; the
+ * store's TTL only cleans up. The known cost of fixed windows: at a boundary a client may use up
+ * to twice the points in a short span (docs/security.md counts with it).
+ */
+export function fixedWindowLimit(backend: LimitBackend, options: FixedWindowOptions): RateLimit {
+  const aligned = options.aligned ?? true;
+  const windowMs = options.windowSeconds * 1000;
+  const limiter = backend.limiter({ keyPrefix: options.name, points: options.points, duration: options.windowSeconds });
+
+  return {
+    name: options.name,
+    points: options.points,
+    windowSeconds: options.windowSeconds,
+    async take(key, now): Promise<LimitDecision> {
+      const index = Math.floor(now / windowMs);
+      const counterKey = aligned ? `${key}@${index}` : key;
+      const retryAfterMs = (res: RateLimiterRes) => (aligned ? (index + 1) * windowMs - now : Math.max(res.msBeforeNext, 1000));
+      try {
+        const res = await limiter.consume(counterKey, 1);
+        return {
+          allowed: true,
+          remaining: res.remainingPoints,
+          release: async () => {
+            await limiter.reward(counterKey, 1);
+          },
+        };
+      } catch (err) {
+        // rate-limiter-flexible rejects with a RateLimiterRes when the points are spent, with an Error when the store fails.
+        if (err instanceof RateLimiterRes) return { allowed: false, retryAfterMs: retryAfterMs(err) };
+        throw new LimitStoreUnavailable(`limit store (${backend.name}) failed for ${options.name}`, { cause: err });
+      }
+    },
+  } satisfies RateLimit;
+}

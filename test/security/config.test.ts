@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+/** The issue 6 settings: defaults as documented, and a bad value names its variable. */
+describe('abuse and security configuration', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config.limits).toEqual({
+      smsPerPhoneHourly: 5,
+      smsPerPhoneDaily: 10,
+      smsPerIpHourly: 20,
+      smsPerPrefixHourly: 50,
+      prefixDigits: 7,
+      smsDailyBudget: 10_000,
+      allowedCountries: ['CN'],
+      checksPerIpHourly: 100,
+      captchasPerIpHourly: 60,
+      failedChecksPerPhoneHourly: 10,
+    });
+    expect(config).toMatchObject({ rateLimitStore: 'sqlite', privacyMode: 'explicit', captchaService: undefined });
+    expect(config.testPhoneNumbers.size).toBe(0);
+  });
+
+  it('reads lists: countries (or *) and test numbers', () => {
+    expect(loadConfig({ SMS_ALLOWED_COUNTRIES: 'cn, hk' }).limits.allowedCountries).toEqual(['CN', 'HK']);
+    expect(loadConfig({ SMS_ALLOWED_COUNTRIES: '*' }).limits.allowedCountries).toBe('*');
+    expect(loadConfig({ SMS_DAILY_BUDGET: '0' }).limits.smsDailyBudget).toBe(0);
+    const numbers = loadConfig({ TEST_PHONE_NUMBERS: '+8613800000000:123456, +8613800000001:654321' }).testPhoneNumbers;
+    expect([...numbers]).toEqual([
+      ['+8613800000000', '123456'],
+      ['+8613800000001', '654321'],
+    ]);
+  });
+
+  it.each([
+    ['SMS_PER_PHONE_HOURLY', '0'],
+    ['SMS_PER_IP_HOURLY', 'lots'],
+    ['SMS_DAILY_BUDGET', '-1'],
+    ['SMS_ALLOWED_COUNTRIES', 'china'],
+    ['FAILED_CHECKS_PER_PHONE_HOURLY', '1.5'],
+    ['RATE_LIMIT_STORE', 'postgres'],
+    ['RATE_LIMIT_KEY_PREFIX', 'has spaces'],
+    ['REDIS_URL', 'localhost:6379'],
+    ['PRIVACY_MODE', 'paranoid'],
+    ['ALLOW_TEST_NUMBERS_IN_PRODUCTION', 'yes'],
+    ['CAPTCHA', 'recaptcha'],
+  ])('names %s when it is %j', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}: .*\\(got "${value.replace(/[.*+?^$()]/g, '\\$&')}"\\)`));
+  });
+
+  it('requires REDIS_URL for RATE_LIMIT_STORE=redis', () => {
+    expect(() => loadConfig({ RATE_LIMIT_STORE: 'redis' })).toThrow(/REDIS_URL: required when RATE_LIMIT_STORE=redis/);
+  });
+});
