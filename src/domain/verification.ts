@@ -268,6 +268,13 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
       try {
         await deliver(phone, purpose, code, notice);
       } catch (err) {
+        if (notice !== undefined) {
+          // Strict privacy: an undelivered notice must answer exactly like a delivered code, or the
+          // error itself would reveal that the number has (or lacks) an account. The stored code is
+          // one nobody knows, so keeping it costs nothing.
+          log.warn({ provider: deps.sms.name, phone: maskPhone(phone), purpose, reason: err instanceof Error ? err.message : 'unknown' }, 'privacy notice not delivered');
+          return { phone, expiresIn: settings.ttlSeconds, resendAfter: settings.resendCooldownSeconds };
+        }
         await reservation.release();
         // No SMS, so no valid code and no cooldown may remain.
         await codes.abortSend({ phone, purpose }, pending.codeHash);

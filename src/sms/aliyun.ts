@@ -68,6 +68,9 @@ export function aliyunSmsProvider(options: AliyunSmsOptions) {
   return {
     name: 'aliyun',
     async send(message, signal) {
+      // Template providers can only fill a verification template; a notice sent through it would
+      // read "your code is ," — refuse it so failover can try a free-text provider instead.
+      if (message.kind === 'notice') throw new SmsSendError('rejected', 'aliyun: notices (no code) need a free-text provider');
       const params: Record<string, string> = {
         AccessKeyId: accessKeyId,
         Action: 'SendSms',

@@ -88,6 +88,9 @@ export function tencentSmsProvider(options: TencentSmsOptions) {
   return {
     name: 'tencent',
     async send(message, signal) {
+      // Template providers can only fill a verification template; a notice sent through it would
+      // read "your code is ," — refuse it so failover can try a free-text provider instead.
+      if (message.kind === 'notice') throw new SmsSendError('rejected', 'tencent: notices (no code) need a free-text provider');
       const body = JSON.stringify({
         PhoneNumberSet: [message.to],
         SmsSdkAppId: sdkAppId,

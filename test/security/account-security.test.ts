@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { createTestApp, PASSWORD, PHONE, post, registerUser, sendCode, type TestApp } from '../helpers/app.js';
 import { postFrom, totpNow } from './helpers.js';
+import { recordingSmsProvider } from '../helpers/fake-sms.js';
+import { SmsSendError, type SmsMessage } from '../../src/sms/provider.js';
 
 const NEW_PHONE = '+8613900139000';
 
@@ -115,6 +117,30 @@ describe('PRIVACY_MODE=strict', () => {
     // And the cooldown looks the same.
     expect((await post(t.app, '/api/sms/send', { phone: PHONE, purpose: 'register' })).body.error.code).toBe('rate_limited');
     expect((await post(t.app, '/api/sms/send', { phone: NEW_PHONE, purpose: 'login' })).body.error.code).toBe('rate_limited');
+  });
+});
+
+describe('PRIVACY_MODE=strict with a template-only provider', () => {
+  it('answers a send whose notice cannot be delivered exactly like a delivered code', async () => {
+    const sms = recordingSmsProvider();
+    const sendCodeOnly = sms.send.bind(sms);
+    // Tencent and Aliyun refuse notices (they only fill verification templates).
+    const templateOnly = Object.assign(sms, {
+      send: (message: SmsMessage, signal: AbortSignal) =>
+        message.kind === 'notice' ? Promise.reject(new SmsSendError('rejected', 'no notice template')) : sendCodeOnly(message, signal),
+    });
+    const t = await createTestApp({ env: { PRIVACY_MODE: 'strict' }, sms: templateOnly });
+    try {
+      await registerUser(t);
+      const registeredAgain = await post(t.app, '/api/sms/send', { phone: PHONE, purpose: 'register' });
+      const fresh = await post(t.app, '/api/sms/send', { phone: NEW_PHONE, purpose: 'register' });
+      expect(registeredAgain.status).toBe(200);
+      expect(registeredAgain.body).toEqual(fresh.body);
+      expect((await post(t.app, '/api/sms/send', { phone: PHONE, purpose: 'register' })).body.error.code).toBe('rate_limited');
+      expect(t.logs.some((l) => l.msg === 'privacy notice not delivered')).toBe(true);
+    } finally {
+      await t.close();
+    }
   });
 });
 

@@ -55,6 +55,13 @@ describe('Tencent provider against the fake SendSms', () => {
     expect(((await res.json()) as { Response: { Error: { Code: string } } }).Response.Error.Code).toBe('AuthFailure.SignatureFailure');
   });
 
+  it('refuses a notice (no code) instead of sending the verification template with an empty code', async () => {
+    const before = fake.accepted.length;
+    const notice = tencentSmsProvider(options).send({ ...message, kind: 'notice', code: '' }, new AbortController().signal);
+    await expect(notice).rejects.toMatchObject({ name: 'SmsSendError', kind: 'rejected' });
+    expect(fake.accepted).toHaveLength(before);
+  });
+
   it('names the missing env var when built without a setting', () => {
     expect(() => tencentSmsProvider({ ...options, secretKey: undefined })).toThrow(/TENCENTCLOUD_SECRET_KEY/);
     expect(() => tencentSmsProvider({ ...options, sdkAppId: '' })).toThrow(/TENCENT_SMS_SDK_APP_ID/);
