@@ -237,6 +237,10 @@ const envSchema = z.object({
   CAPTCHAS_PER_IP_HOURLY: int(1, 1_000_000, 60),
   /** Wrong codes per phone and purpose per clock hour, across resends; past it the pair is locked until the hour ends. Also bounds wrong second factors per user. @default 10 */
   FAILED_CHECKS_PER_PHONE_HOURLY: int(1, 1000, 10),
+  /** Wrong passwords at sign-in per client IP per clock hour; past it password sign-in from that IP waits. @default 30 */
+  FAILED_LOGINS_PER_IP_HOURLY: int(1, 1_000_000, 30),
+  /** Wrong passwords at sign-in per number per clock hour; past it password sign-in for that number waits (SMS sign-in still works). @default 10 */
+  FAILED_LOGINS_PER_PHONE_HOURLY: int(1, 1000, 10),
   /** Where limit counters live: sqlite (the database file), memory (this process only) or redis (REDIS_URL, shared). @default "sqlite" */
   RATE_LIMIT_STORE: z.enum(['sqlite', 'memory', 'redis'], { error: 'must be sqlite, memory or redis' }).default('sqlite'),
   /** Prefix of every limit key in Redis, so several deployments (or test runs) can share one Redis. @default "sms-verify" */
@@ -360,6 +364,8 @@ export interface LimitSettings {
   readonly checksPerIpHourly: number;
   readonly captchasPerIpHourly: number;
   readonly failedChecksPerPhoneHourly: number;
+  readonly failedLoginsPerIpHourly: number;
+  readonly failedLoginsPerPhoneHourly: number;
 }
 
 /** The names of every variable in the schema, for docs and tests. */
@@ -482,6 +488,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       checksPerIpHourly: e.CHECKS_PER_IP_HOURLY,
       captchasPerIpHourly: e.CAPTCHAS_PER_IP_HOURLY,
       failedChecksPerPhoneHourly: e.FAILED_CHECKS_PER_PHONE_HOURLY,
+      failedLoginsPerIpHourly: e.FAILED_LOGINS_PER_IP_HOURLY,
+      failedLoginsPerPhoneHourly: e.FAILED_LOGINS_PER_PHONE_HOURLY,
     }),
     rateLimitStore: e.RATE_LIMIT_STORE,
     redisUrl: e.REDIS_URL,

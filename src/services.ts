@@ -143,6 +143,7 @@ export async function createServices(config: Config, secret: string, log: Logger
     twoFactor,
     audit,
     hasher,
+    passwordGuessLimits: { perIp: limits.failedLoginsPerIpHourly, perPhone: limits.failedLoginsPerPhoneHourly },
     settings: {
       sessionTtlSeconds: config.sessionTtlSeconds,
       defaultRegion: config.defaultRegion,

@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { PhoneTakenError, type AccountRepository, type User } from './account-repository.js';
 import type { AuditLog } from './audit.js';
-import { UNKNOWN_CLIENT, type ClientContext } from './client.js';
+import { ipLimitKey, UNKNOWN_CLIENT, type ClientContext } from './client.js';
+import type { RateLimit } from '../limits/types.js';
 import type { Hasher } from './codes.js';
 import type { Logger } from './logger.js';
 import { hashPassword, isAcceptablePassword, verifyPassword } from './passwords.js';
@@ -40,6 +41,8 @@ export interface AccountDeps {
   readonly twoFactor: TwoFactorService;
   readonly audit: AuditLog;
   readonly hasher: Hasher;
+  /** Budgets of wrong passwords at sign-in, per client IP and per number. */
+  readonly passwordGuessLimits: { readonly perIp: RateLimit; readonly perPhone: RateLimit };
   readonly settings: {
     readonly sessionTtlSeconds: number;
     readonly defaultRegion: string;
@@ -92,6 +95,18 @@ export function createAccountService(deps: AccountDeps): AccountService {
   // Verifying against this when the phone is unknown makes "no such user" as slow as "wrong password".
   let decoyHash: Promise<string> | undefined;
 
+  async function reservePasswordGuess(phone: E164, client: ClientContext): Promise<{ release(): Promise<void> }> {
+    const now = deps.now();
+    const perIp = await deps.passwordGuessLimits.perIp.take(ipLimitKey(client.ip), now);
+    if (!perIp.allowed) throw new AppError('rate_limited', { retryAfter: Math.max(1, Math.ceil(perIp.retryAfterMs / 1000)) });
+    const perPhone = await deps.passwordGuessLimits.perPhone.take(phone, now);
+    if (!perPhone.allowed) {
+      await perIp.release();
+      throw new AppError('rate_limited', { retryAfter: Math.max(1, Math.ceil(perPhone.retryAfterMs / 1000)) });
+    }
+    return { release: async () => void (await Promise.all([perIp.release(), perPhone.release()])) };
+  }
+
   async function startSession(user: User): Promise<SignedIn> {
     const token = randomBytes(32).toString('base64url');
     const now = deps.now();
@@ -139,6 +154,10 @@ export function createAccountService(deps: AccountDeps): AccountService {
 
     async loginWithPassword({ phone: rawPhone, password }, client = UNKNOWN_CLIENT) {
       const phone = phoneOf(rawPhone);
+      // A guess is reserved from both budgets before argon2 runs and given back when it was right,
+      // so concurrent guesses cannot overrun them. Unknown numbers count too: the answer must not
+      // differ between "no such account" and "wrong password".
+      const reserved = await reservePasswordGuess(phone, client);
       const user = await repo.findUserByPhone(phone);
       if (!user) {
         decoyHash ??= hashPassword(randomBytes(16).toString('hex'));
@@ -150,6 +169,7 @@ export function createAccountService(deps: AccountDeps): AccountService {
         await deps.audit.record({ type: 'sign_in_failed', userId: user.id, phone, client, detail: 'password' });
         throw new AppError('invalid_credentials');
       }
+      await reserved.release();
       return signInOrChallenge(user, 'password', client);
     },
 

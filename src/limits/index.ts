@@ -31,6 +31,8 @@ export function createLimits(settings: LimitSettings, backend: LimitBackend): Li
     captchasPerIpHourly: hourly('captchas_ip_h', settings.captchasPerIpHourly),
     failedChecksPerPhoneHourly: hourly('failed_checks_h', settings.failedChecksPerPhoneHourly),
     failedSecondFactorPerUserHourly: hourly('failed_2fa_h', settings.failedChecksPerPhoneHourly),
+    failedLoginsPerIpHourly: hourly('failed_login_ip_h', settings.failedLoginsPerIpHourly),
+    failedLoginsPerPhoneHourly: hourly('failed_login_phone_h', settings.failedLoginsPerPhoneHourly),
     usedCaptchaTokens: fixedWindowLimit(backend, {
       name: 'captcha_tokens',
       points: 1,

@@ -36,6 +36,9 @@ export interface Limits {
   readonly failedChecksPerPhoneHourly: RateLimit;
   /** Wrong second factors or re-entered passwords per user (same budget as failed checks). */
   readonly failedSecondFactorPerUserHourly: RateLimit;
+  /** Wrong passwords at sign-in per client IP, and per number. */
+  readonly failedLoginsPerIpHourly: RateLimit;
+  readonly failedLoginsPerPhoneHourly: RateLimit;
   /** One point per key for a token's lifetime: remembers used captcha tokens. */
   readonly usedCaptchaTokens: RateLimit;
   close(): Promise<void>;

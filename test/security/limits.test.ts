@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestApp, PHONE, type TestApp } from '../helpers/app.js';
+import { createTestApp, PASSWORD, PHONE, registerUser, sendCode, type TestApp } from '../helpers/app.js';
 import { phoneN, postFrom } from './helpers.js';
 
 const MINUTE = 60_000;
@@ -149,5 +149,45 @@ describe('abuse limits', () => {
     expect((await viaProxy('1.2.3.4', phoneN(1, '0001'))).status).toBe(200);
     expect((await viaProxy('1.2.3.4', phoneN(2, '0002'))).status).toBe(429);
     expect((await viaProxy('5.6.7.8', phoneN(2, '0002'))).status).toBe(200);
+  });
+});
+
+describe('password guessing at sign-in', () => {
+  let t: TestApp;
+  afterEach(async () => {
+    await t.close();
+  });
+  const login = (phone: string, password: string, ip = '203.0.113.1') => postFrom(t.app, ip, '/api/login/password', { phone, password });
+
+  it('allows FAILED_LOGINS_PER_PHONE_HOURLY wrong passwords per number, then waits; a right one does not count', async () => {
+    t = await createTestApp({ env: { FAILED_LOGINS_PER_PHONE_HOURLY: '3' } });
+    await registerUser(t);
+    expect((await login(PHONE, PASSWORD)).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await login(PHONE, `wrong guess ${i}`, `198.51.100.${i}`)).body.error.code).toBe('invalid_credentials');
+    const locked = await login(PHONE, PASSWORD, '192.0.2.9');
+    expect(locked.status).toBe(429);
+    expect(locked.body.error.code).toBe('rate_limited');
+    expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+    // SMS sign-in is another door and stays open.
+    const code = await sendCode(t, PHONE, 'login');
+    expect((await postFrom(t.app, '192.0.2.9', '/api/login/sms', { phone: PHONE, code })).status).toBe(200);
+    t.clock.advance(HOUR);
+    expect((await login(PHONE, PASSWORD)).status).toBe(200);
+  });
+
+  it('allows FAILED_LOGINS_PER_IP_HOURLY wrong passwords per client IP across numbers, unknown numbers included', async () => {
+    t = await createTestApp({ env: { FAILED_LOGINS_PER_IP_HOURLY: '4' } });
+    await registerUser(t);
+    for (let i = 0; i < 4; i++) expect((await login(phoneN(i, String(i).padStart(4, '0')), 'some guess')).status).toBe(401);
+    expect((await login(PHONE, PASSWORD)).body.error.code).toBe('rate_limited');
+    expect((await login(PHONE, PASSWORD, '198.51.100.7')).status).toBe(200);
+  });
+
+  it('lets no more than the budget of concurrent guesses through to argon2', async () => {
+    t = await createTestApp({ env: { FAILED_LOGINS_PER_PHONE_HOURLY: '5' } });
+    await registerUser(t);
+    const results = await Promise.all(Array.from({ length: 15 }, (_, i) => login(PHONE, `guess ${i}`, `198.51.100.${i}`)));
+    expect(results.filter((r) => r.status === 401)).toHaveLength(5);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(10);
   });
 });
