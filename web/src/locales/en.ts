@@ -42,6 +42,7 @@ const en: MessageSchema = {
   },
   account: {
     heading: 'Your account',
+    intro: 'You are signed in.',
     phone: 'Phone',
     createdAt: 'Member since',
     signOut: 'Sign out',

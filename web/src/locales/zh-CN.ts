@@ -51,6 +51,7 @@ const zhCN = {
   },
   account: {
     heading: '我的账号',
+    intro: '你已登录。',
     phone: '手机号',
     createdAt: '注册时间',
     signOut: '退出登录',
