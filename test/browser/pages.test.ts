@@ -243,6 +243,19 @@ describe.runIf(chromiumAvailable())('the web pages in a real browser', () => {
     await screenshot(page, 'register.zh-CN');
     await page.setViewportSize({ width: 1280, height: 900 });
     await screenshot(page, 'register.desktop.zh-CN');
+    await page.setViewportSize({ width: 360, height: 760 });
+
+    // Half-way through signing up, as the README shows it.
+    const phone = number(10);
+    await page.getByLabel('手机号').fill(phone.typed);
+    await page.getByRole('button', { name: '获取验证码' }).click();
+    await page.getByRole('button', { name: /秒后重新获取$/ }).waitFor();
+    await page.getByText(`验证码已发送至 ${phone.typed}`).waitFor();
+    await page.getByLabel('短信验证码').fill(await sms.code(phone.e164, 'register'));
+    await page.getByLabel('密码', { exact: true }).fill(PASSWORD);
+    await page.getByLabel('确认密码').fill(PASSWORD);
+    await page.getByText('密码强度：强').waitFor();
+    await screenshot(page, 'register-filled.zh-CN');
 
     await open('/login?lang=en');
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
