@@ -155,6 +155,42 @@ describe.runIf(chromiumAvailable())('the web pages in a real browser', () => {
     await page.waitForURL('**/account');
   });
 
+  it('after a reload the cooldown still holds: the server says how long to wait, and the countdown resumes', async () => {
+    const phone = number(11);
+    await open('/register?lang=en');
+    await phoneInput().fill(phone.typed);
+    await sendButton().click();
+    await sms.code(phone.e164, 'register');
+    await page.reload();
+    await phoneInput().fill(phone.typed);
+    await sendButton().click();
+    await page.getByText(/^Too many attempts\. Try again in (5\d|60) s\.$/).waitFor();
+    await page.getByRole('button', { name: /^Send code in (5\d|60) s$/ }).waitFor();
+    expect(sms.count(phone.e164, 'register')).toBe(1);
+  });
+
+  it('an expired code offers a new one, and the link sends it', async () => {
+    const phone = number(12);
+    await open('/register?lang=en');
+    // The server's TTL is at least a minute; the answer it would then give is played here.
+    await page.route('**/api/register', (route) =>
+      route.fulfill({
+        status: 400,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'code_expired', message: 'The verification code has expired.', field: 'code' } }),
+      }),
+    );
+    await phoneInput().fill(phone.typed);
+    await codeInput().fill('123456');
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByLabel('Confirm password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.getByText('This code has expired.').waitFor();
+    await page.getByRole('button', { name: 'Get a new code' }).click();
+    await sms.code(phone.e164, 'register');
+    await page.getByText(`Code sent to ${phone.typed}.`).waitFor();
+  });
+
   it('checks the form before sending: empty phone, mismatched passwords, focus on the first', async () => {
     await open('/register?lang=en');
     await page.getByLabel('Password', { exact: true }).fill('short');

@@ -47,6 +47,8 @@ export interface TestAppOptions {
   dir?: string;
   clock?: FakeClock;
   sms?: RecordingSmsProvider;
+  /** Built web pages to serve (default: web/dist, when it has been built). */
+  webRoot?: string;
 }
 
 /** The real app on a temporary SQLite file, with a recording SMS provider and a fake clock. */
@@ -70,7 +72,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const sms = options.sms ?? recordingSmsProvider();
   const clock = options.clock ?? fakeClock();
   const services = await createServices(config, TEST_SECRET, logger, { now: clock.now, sms, captchaText: () => CAPTCHA_TEXT });
-  const app = await buildApp({ config, services, logger });
+  const app = await buildApp({ config, services, logger, ...(options.webRoot ? { webRoot: options.webRoot } : {}) });
   await app.ready();
   return {
     app,
