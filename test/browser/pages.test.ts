@@ -340,6 +340,19 @@ describe.runIf(chromiumAvailable())('the web pages in a real browser', () => {
     await page.getByText(`Code sent to ${phone.typed}.`).waitFor();
   });
 
+  it('settings that failed to load are fetched again before a code is sent', async () => {
+    const phone = number(13);
+    await page.route('**/api/config', (route) => route.abort('internetdisconnected'));
+    await open('/register?lang=en');
+    await phoneInput().fill(phone.typed);
+    await sendButton().click();
+    await page.getByText('Could not reach the server.').waitFor();
+    await page.unroute('**/api/config');
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await sms.code(phone.e164, 'register');
+    await page.getByText(`Code sent to ${phone.typed}.`).waitFor();
+  });
+
   it("a proxy's 502 page on submit is a retryable message too, never a blank page", async () => {
     await open('/login?lang=en');
     await page.route('**/api/login/password', (route) => route.fulfill({ status: 502, contentType: 'text/html', body: '<h1>Bad Gateway</h1>' }));

@@ -5,6 +5,7 @@ import { describeFailure } from '../error-messages.js';
 import { checkCaptchaAnswer, checkPhone, collect } from '../form-validation.js';
 import type { CaptchaState } from './captcha.js';
 import type { FormMessages } from './form-messages.js';
+import { useServerConfig } from './server-config.js';
 
 // The server rejects these before it looks at the captcha, so the picture and its answer are still good.
 const BEFORE_CAPTCHA = new Set(['invalid_phone', 'invalid_request']);
@@ -33,6 +34,14 @@ export function useCodeSender({ purpose, phone, captcha, captchaOn, messages }: 
     if (busy.value || countdown.remaining.value > 0) return;
     messages.clear('form');
     messages.clear('code');
+    if (captchaOn.value === undefined) {
+      // The settings did not load (offline when the page opened): without them the form cannot tell whether a captcha is needed.
+      await useServerConfig().reload();
+      if (captchaOn.value === undefined) {
+        messages.show({ target: 'form', key: 'errors.unreachable', remedy: 'retry' }, send);
+        return;
+      }
+    }
     const problems = collect(checkPhone(phone.value), captchaOn.value ? checkCaptchaAnswer(captcha.answer.value) : undefined);
     messages.clear('phone');
     messages.clear('captcha');
