@@ -72,7 +72,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const sms = options.sms ?? recordingSmsProvider();
   const clock = options.clock ?? fakeClock();
   const services = await createServices(config, TEST_SECRET, logger, { now: clock.now, sms, captchaText: () => CAPTCHA_TEXT });
-  const app = await buildApp({ config, services, logger, ...(options.webRoot ? { webRoot: options.webRoot } : {}) });
+  const app = await buildApp({ config, services, logger, webRoot: options.webRoot });
   await app.ready();
   return {
     app,
