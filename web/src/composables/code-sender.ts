@@ -32,6 +32,16 @@ export function useCodeSender({ purpose, phone, captcha, captchaOn, messages }: 
 
   async function send(): Promise<void> {
     if (busy.value || countdown.remaining.value > 0) return;
+    // Locked before the first await, so a second click finds it locked whatever this send waits on.
+    busy.value = true;
+    try {
+      await attempt();
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  async function attempt(): Promise<void> {
     messages.clear('form');
     messages.clear('code');
     if (captchaOn.value === undefined) {
@@ -50,7 +60,6 @@ export function useCodeSender({ purpose, phone, captcha, captchaOn, messages }: 
       await messages.focusFirst();
       return;
     }
-    busy.value = true;
     let reachedCaptcha = true;
     try {
       const answer = await api.sendCode({
@@ -74,7 +83,6 @@ export function useCodeSender({ purpose, phone, captcha, captchaOn, messages }: 
       messages.show(describeFailure(failure, 'send'), send);
       await messages.focusFirst();
     } finally {
-      busy.value = false;
       if (captchaOn.value && reachedCaptcha) void captcha.refresh();
     }
   }
