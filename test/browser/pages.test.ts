@@ -107,6 +107,29 @@ describe.runIf(chromiumAvailable())('the web pages in a real browser', () => {
     await page.waitForURL('**/login');
   });
 
+  it('has the English accessible names other tests rely on, each naming exactly one element', async () => {
+    const expectOne = async (what: string, locator: ReturnType<Page['getByLabel']>) => expect(await locator.count(), what).toBe(1);
+    const label = (name: string) => page.getByLabel(name, { exact: true });
+    const button = (name: string) => page.getByRole('button', { name, exact: true });
+
+    await open('/register?lang=en', captchaServer.url);
+    for (const name of ['Phone number', 'Image code', 'Verification code', 'Password', 'Confirm password']) await expectOne(name, label(name));
+    for (const name of ['Send code', 'Sign up']) await expectOne(name, button(name));
+
+    await open('/reset', captchaServer.url);
+    for (const name of ['Phone number', 'Image code', 'Verification code', 'New password']) await expectOne(name, label(name));
+    for (const name of ['Send code', 'Reset password']) await expectOne(name, button(name));
+
+    await open('/login', captchaServer.url);
+    for (const name of ['Password', 'SMS code']) await expectOne(name, page.getByRole('tab', { name, exact: true }));
+    for (const name of ['Phone number', 'Password']) await expectOne(name, label(name));
+    await expectOne('Sign in', button('Sign in'));
+    await page.getByRole('tab', { name: 'SMS code' }).click();
+    await page.getByLabel('Image code', { exact: true }).waitFor();
+    for (const name of ['Phone number', 'Image code', 'Verification code']) await expectOne(name, label(name));
+    for (const name of ['Send code', 'Sign in']) await expectOne(name, button(name));
+  });
+
   it('turns Send code into a countdown from resendAfter; a double click sends one SMS', async () => {
     const phone = number(1);
     await open('/register?lang=en');
