@@ -11,6 +11,7 @@ import { healthRoutes } from './http/routes/health.js';
 import { smsCallbackRoutes } from './http/routes/sms-callbacks.js';
 import { twoFactorRoutes } from './http/routes/two-factor.js';
 import { verificationRoutes } from './http/routes/verification.js';
+import { WEB_DIST, hasBuiltPages, webPages } from './http/web-pages.js';
 import type { Services } from './services.js';
 
 /** Requests larger than this are refused with payload_too_large before they are parsed. */
@@ -20,6 +21,11 @@ export interface AppOptions {
   config: Config;
   services: Services;
   logger: FastifyBaseLogger;
+  /**
+   * The built web pages to serve at `/`. Without a build there (unit tests need none) only the API is served.
+   * @default WEB_DIST (web/dist)
+   */
+  webRoot?: string;
 }
 
 /** A hop count becomes "trust the nearest N proxies", the form Fastify's types accept. */
@@ -28,7 +34,7 @@ function trustProxyOption(trust: TrustProxy): boolean | string[] | ((address: st
 }
 
 /** Builds the HTTP app. It does not listen: server.ts does, tests use app.inject(). */
-export async function buildApp({ config, services, logger }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, services, logger, webRoot = WEB_DIST }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -70,6 +76,8 @@ export async function buildApp({ config, services, logger }: AppOptions): Promis
   await app.register(twoFactorRoutes, { services });
   await app.register(accountSettingsRoutes, { services });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (hasBuiltPages(webRoot)) await app.register(webPages, { root: webRoot });
+  else logger.info({ webRoot }, 'web pages not built (npm run build:web); serving the API only');
 
   return app;
 }

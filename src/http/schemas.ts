@@ -11,10 +11,8 @@ const Code = Type.String({ pattern: '^[0-9]{4,10}$', description: 'The code from
 // Length rules are the domain's (weak_password); the schema only insists on a string.
 const Password = Type.String({ description: '8 to 128 characters' });
 
-export const Purpose = Type.Union(
-  PURPOSES.map((p) => Type.Literal(p)),
-  { description: 'What the code will be used for' },
-);
+// An enum, not a Union of mapped Literals: over an array (not a tuple) the Union's static type is `never`.
+export const Purpose = Type.Enum(PURPOSES, { description: 'What the code will be used for' });
 
 export const SendSmsBody = Type.Object({
   phone: Phone,

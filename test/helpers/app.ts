@@ -52,6 +52,8 @@ export interface TestAppOptions {
   sms?: RecordingSmsProvider;
   /** Limit counters somewhere else than RATE_LIMIT_STORE says (e.g. a Redis backend with a test prefix). */
   limitBackend?: import('../../src/limits/index.js').LimitBackend;
+  /** Built web pages to serve (default: web/dist, when it has been built). */
+  webRoot?: string;
 }
 
 /** The real app on a temporary SQLite file, with a recording SMS provider and a fake clock. */
@@ -82,7 +84,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     database,
     ...(options.limitBackend ? { limitBackend: options.limitBackend } : {}),
   });
-  const app = await buildApp({ config, services, logger });
+  const app = await buildApp({ config, services, logger, webRoot: options.webRoot });
   await app.ready();
   return {
     app,

@@ -16,6 +16,8 @@ describe('abuse and security configuration', () => {
       checksPerIpHourly: 100,
       captchasPerIpHourly: 60,
       failedChecksPerPhoneHourly: 10,
+      failedLoginsPerIpHourly: 30,
+      failedLoginsPerPhoneHourly: 10,
     });
     expect(config).toMatchObject({ rateLimitStore: 'sqlite', privacyMode: 'explicit', captchaService: undefined });
     expect(config.testPhoneNumbers.size).toBe(0);

@@ -1,0 +1,58 @@
+import fastifyStatic from '@fastify/static';
+import type { FastifyPluginAsync } from 'fastify';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Where `vite build` puts the pages. Resolved from this file, so it holds for src/ (tsx) and dist/ (built). */
+export const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+/** True when the pages have been built into `root` (npm start does this; unit tests need not). */
+export function hasBuiltPages(root: string): boolean {
+  return existsSync(join(root, 'index.html'));
+}
+
+// A sign-in page must not be framed (clickjacking) nor run scripts from elsewhere. The captcha is a data: URL.
+const PAGE_HEADERS: Record<string, string> = {
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'same-origin',
+  'x-frame-options': 'DENY',
+};
+
+/** Paths the single-page app owns: everything but the API and names that look like files. */
+function isPageRoute(path: string): boolean {
+  if (path === '/api' || path.startsWith('/api/')) return false;
+  return !/\.[A-Za-z0-9]+$/.test(path);
+}
+
+/**
+ * Serves the built web pages from the API's origin, so the session cookie and the API need no CORS.
+ * Vite names assets by content hash, so they are cached for good; index.html is revalidated on
+ * every load so a deploy takes effect at once. Page routes (/register, /account, …) get
+ * index.html and the client router takes over; /api/* keeps answering the JSON not_found.
+ */
+export const webPages: FastifyPluginAsync<{ root: string }> = async (app, { root }) => {
+  await app.register(fastifyStatic, {
+    root,
+    // One route per built file instead of a catch-all, so /healthz, /docs and /api/* stay as they are.
+    wildcard: false,
+    // Off so that send's own Cache-Control does not overwrite the one set below.
+    cacheControl: false,
+    setHeaders(res, path) {
+      if (path.includes(`${join(root, 'assets')}`)) {
+        res.setHeader('cache-control', 'public, max-age=31536000, immutable');
+        return;
+      }
+      res.setHeader('cache-control', 'no-cache');
+      if (path.endsWith('.html')) for (const [name, value] of Object.entries(PAGE_HEADERS)) res.setHeader(name, value);
+    },
+  });
+
+  app.get('/*', { schema: { hide: true } }, (request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    if (!isPageRoute(path)) return reply.callNotFound();
+    return reply.sendFile('index.html');
+  });
+};

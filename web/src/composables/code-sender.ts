@@ -1,0 +1,101 @@
+import { computed, ref, type Ref } from 'vue';
+import { ApiError, api, type Purpose } from '../api.js';
+import { useCountdown } from '../countdown.js';
+import { describeFailure } from '../error-messages.js';
+import { checkCaptchaAnswer, checkPhone, collect } from '../form-validation.js';
+import type { CaptchaState } from './captcha.js';
+import type { FormMessages } from './form-messages.js';
+import { useServerConfig } from './server-config.js';
+
+// The server rejects these before it looks at the captcha, so the picture and its answer are still good.
+const BEFORE_CAPTCHA = new Set(['invalid_phone', 'invalid_request']);
+
+export interface CodeSenderOptions {
+  purpose: Purpose;
+  phone: Ref<string>;
+  captcha: CaptchaState;
+  captchaOn: Readonly<Ref<boolean | undefined>>;
+  messages: FormMessages;
+}
+
+/**
+ * Step 2 of the protocol for one form: checks the phone and captcha, asks for a code, then
+ * locks the button for the server's `resendAfter`. `busy` is set before the request leaves, so
+ * a double click sends one request.
+ */
+export function useCodeSender({ purpose, phone, captcha, captchaOn, messages }: CodeSenderOptions) {
+  const countdown = useCountdown();
+  const busy = ref(false);
+  const sentTo = ref<string>();
+  const validMinutes = ref(5);
+  const everSent = ref(false);
+
+  async function send(): Promise<void> {
+    if (busy.value || countdown.remaining.value > 0) return;
+    // Locked before the first await, so a second click finds it locked whatever this send waits on.
+    busy.value = true;
+    try {
+      await attempt();
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  async function attempt(): Promise<void> {
+    messages.clear('form');
+    messages.clear('code');
+    if (captchaOn.value === undefined) {
+      // The settings did not load (offline when the page opened): without them the form cannot tell whether a captcha is needed.
+      await useServerConfig().reload();
+      if (captchaOn.value === undefined) {
+        messages.show({ target: 'form', key: 'errors.unreachable', remedy: 'retry' }, send);
+        return;
+      }
+    }
+    const problems = collect(checkPhone(phone.value), captchaOn.value ? checkCaptchaAnswer(captcha.answer.value) : undefined);
+    messages.clear('phone');
+    messages.clear('captcha');
+    if (problems.length) {
+      for (const p of problems) messages.show(p);
+      await messages.focusFirst();
+      return;
+    }
+    let reachedCaptcha = true;
+    try {
+      const answer = await api.sendCode({
+        phone: phone.value.trim(),
+        purpose,
+        ...(captchaOn.value ? { captchaId: captcha.id.value ?? '', captchaAnswer: captcha.answer.value.trim() } : {}),
+      });
+      sentTo.value = phone.value.trim();
+      validMinutes.value = Math.max(1, Math.round(answer.expiresIn / 60));
+      everSent.value = true;
+      countdown.start(answer.resendAfter);
+      // The person's next step is typing the code that is on its way.
+      document.getElementById(messages.inputId('code'))?.focus();
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      const failure = err.failure;
+      if (failure.kind === 'api' && BEFORE_CAPTCHA.has(failure.error.code)) reachedCaptcha = false;
+      if (failure.kind === 'api' && failure.error.code === 'rate_limited' && failure.error.retryAfter !== undefined) {
+        countdown.start(failure.error.retryAfter);
+      }
+      messages.show(describeFailure(failure, 'send'), send);
+      await messages.focusFirst();
+    } finally {
+      if (captchaOn.value && reachedCaptcha) void captcha.refresh();
+    }
+  }
+
+  return {
+    send,
+    busy,
+    remaining: countdown.remaining,
+    /** The number the last code went to, as typed. */
+    sentTo,
+    validMinutes,
+    /** Whether the button should say "send again". */
+    everSent,
+    disabled: computed(() => busy.value || countdown.remaining.value > 0),
+  };
+}

@@ -1,0 +1,31 @@
+import { computed, ref } from 'vue';
+import { ApiError, api, type ApiFailure, type PublicConfigResponse } from '../api.js';
+
+// Loaded once per page load and shared: every form asks the same question (is the captcha on?).
+const config = ref<PublicConfigResponse>();
+const failure = ref<ApiFailure>();
+let pending: Promise<void> | undefined;
+
+async function load(): Promise<void> {
+  failure.value = undefined;
+  try {
+    config.value = await api.config();
+  } catch (err) {
+    failure.value = err instanceof ApiError ? err.failure : { kind: 'unreachable' };
+    pending = undefined;
+  }
+}
+
+/** The server's public settings (GET /api/config): captcha on or off, code length, default region. */
+export function useServerConfig() {
+  pending ??= load();
+  return {
+    config,
+    failure,
+    /** Undefined until the answer arrives, so a form does not flash a captcha the server turned off. */
+    captchaOn: computed(() => (config.value ? config.value.captcha === 'image' : undefined)),
+    codeLength: computed(() => config.value?.codeLength ?? 6),
+    defaultRegion: computed(() => config.value?.defaultRegion ?? 'CN'),
+    reload: () => (pending = load()),
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * Calling codes of the regions a deployment is likely to set as DEFAULT_REGION. Shown as the
+ * prefix of the phone input; a region not listed shows no prefix and the input still works
+ * (the server parses national numbers in its own default region).
+ */
+const CALLING_CODES: Readonly<Record<string, string>> = {
+  CN: '86',
+  HK: '852',
+  MO: '853',
+  TW: '886',
+  SG: '65',
+  MY: '60',
+  JP: '81',
+  KR: '82',
+  US: '1',
+  CA: '1',
+  GB: '44',
+  AU: '61',
+  DE: '49',
+  FR: '33',
+  IN: '91',
+};
+
+/** "+86" for "CN", or undefined when the region is not in the list. */
+export function callingCodePrefix(region: string): string | undefined {
+  const code = CALLING_CODES[region.toUpperCase()];
+  return code === undefined ? undefined : `+${code}`;
+}
+
+/**
+ * The signed-in number as the account page shows it: the middle digits hidden, as Chinese apps do.
+ * A +86 number reads nationally (138****8000); any other keeps its first digits and country code (+4477****0123).
+ *
+ * @example maskPhone('+8613800138000') // '138****8000'
+ */
+export function maskPhone(e164: string): string {
+  const digits = e164.replace(/^\+/, '');
+  if (digits.startsWith('86') && digits.length === 13) {
+    const national = digits.slice(2);
+    return `${national.slice(0, 3)}****${national.slice(-4)}`;
+  }
+  if (digits.length <= 7) return e164;
+  return `+${digits.slice(0, 4)}****${digits.slice(-4)}`;
+}

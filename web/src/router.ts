@@ -1,0 +1,30 @@
+import { createRouter, createWebHistory } from 'vue-router';
+import type { MessageSchema } from './locales/zh-CN.js';
+import AccountPage from './pages/AccountPage.vue';
+import LoginPage from './pages/LoginPage.vue';
+import NotFoundPage from './pages/NotFoundPage.vue';
+import RegisterPage from './pages/RegisterPage.vue';
+import ResetPage from './pages/ResetPage.vue';
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** Key under `titles` for the document title. */
+    title: keyof MessageSchema['titles'];
+  }
+}
+
+/** Every page is in the one bundle: it is small, and a sign-in page should not wait on a second request. The paths are part of the contract (README, tests): /register, /login, /reset, /account. */
+export function createAppRouter() {
+  return createRouter({
+    history: createWebHistory(),
+    routes: [
+      // Signed in, the start page is the account; signed out, the account page sends the person to sign in.
+      { path: '/', redirect: '/account' },
+      { path: '/register', component: RegisterPage, meta: { title: 'register' } },
+      { path: '/login', component: LoginPage, meta: { title: 'login' } },
+      { path: '/reset', component: ResetPage, meta: { title: 'reset' } },
+      { path: '/account', component: AccountPage, meta: { title: 'account' } },
+      { path: '/:unknown(.*)*', component: NotFoundPage, meta: { title: 'notFound' } },
+    ],
+  });
+}
