@@ -44,11 +44,43 @@ const envSchema = z.object({
   PORT: int(0, 65535, 3000),
   /** Address to bind. @default "0.0.0.0" */
   HOST: z.string().min(1).default('0.0.0.0'),
-  /** Where accounts and (without Redis) codes live. @default "sqlite:./data/sms-verify.db" */
+  /**
+   * Where accounts and (without Redis) codes live: a SQLite file or a PostgreSQL server.
+   * @default "sqlite:./data/sms-verify.db"
+   */
   DATABASE_URL: z
     .string()
-    .regex(/^sqlite:.+/, { error: 'must look like sqlite:./data/sms-verify.db' })
+    .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)/, {
+      error: 'must look like sqlite:./data/sms-verify.db or postgres://user:password@host:5432/database',
+    })
     .default('sqlite:./data/sms-verify.db'),
+  /** PostgreSQL only: connections each instance may hold. @default 10 */
+  DATABASE_POOL_MAX: int(1, 1000, 10),
+  /** PostgreSQL only: milliseconds to connect or to run one statement before the request fails with 503. @default 2000 */
+  DATABASE_TIMEOUT_MS: int(100, 60_000, 2000),
+  /** Keep codes, cooldowns and captchas in this Redis (redis:// or rediss://) instead of the database. */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/.+/, { error: 'must look like redis://host:6379 or rediss://user:password@host:6380/0' })
+    .optional(),
+  /** Redis Cluster: comma list of host:port seed nodes; starts a cluster client instead of REDIS_URL's. */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform((raw, ctx) => {
+      const nodes = raw.split(',').map((s) => s.trim()).filter(Boolean);
+      const bad = nodes.find((n) => !/^[^\s:/]+:\d{1,5}$/.test(n));
+      if (bad || nodes.length === 0) {
+        ctx.addIssue({ code: 'custom', message: `"${bad ?? raw}" is not host:port; use a comma list such as 10.0.0.1:6379,10.0.0.2:6379` });
+      }
+      return nodes;
+    })
+    .optional(),
+  /** Prefix of every Redis key, so several services (or test runs) can share one Redis. @default "sms-verify:" */
+  REDIS_KEY_PREFIX: z.string().max(64).default('sms-verify:'),
+  /** Milliseconds to connect to Redis or to get one reply before the request fails with 503. @default 1000 */
+  REDIS_TIMEOUT_MS: int(50, 60_000, 1000),
+  /** Log one line per request and response; off saves a third of the CPU under load (docs/benchmarks.md). @default true */
+  LOG_REQUESTS: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
   /** Which SMS provider delivers codes. @default "console" */
   SMS_PROVIDER: z.enum(['console'], { error: 'must be one of: console' }).default('console'),
   /** Milliseconds a provider call may take before the send fails with sms_send_failed. @default 5000 */
@@ -89,8 +121,13 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly databaseUrl: string;
-  /** Filesystem path of the SQLite database, or ':memory:'. */
-  readonly sqlitePath: string;
+  /** Filesystem path of the SQLite database, or ':memory:'; undefined on PostgreSQL. */
+  readonly sqlitePath: string | undefined;
+  /** Set when DATABASE_URL is postgres:// or postgresql://. */
+  readonly postgres: PostgresConfig | undefined;
+  /** Set when REDIS_URL or REDIS_CLUSTER_NODES is: codes and captchas then live in Redis. */
+  readonly redis: RedisConfig | undefined;
+  readonly logRequests: boolean;
   readonly smsProvider: 'console';
   readonly smsProviderTimeoutMs: number;
   readonly smsOutboxFile: string | undefined;
@@ -108,6 +145,21 @@ export interface Config {
     readonly maxAttempts: number;
   };
   readonly sessionTtlSeconds: number;
+}
+
+export interface PostgresConfig {
+  readonly url: string;
+  readonly poolMax: number;
+  /** Bounds connecting and each statement, so a sick database answers 503 instead of hanging requests. */
+  readonly timeoutMs: number;
+}
+
+export interface RedisConfig {
+  /** Exactly one of url and clusterNodes is set. */
+  readonly url: string | undefined;
+  readonly clusterNodes: readonly string[] | undefined;
+  readonly keyPrefix: string;
+  readonly timeoutMs: number;
 }
 
 /** The names of every variable in the schema, for docs and tests. */
@@ -131,7 +183,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment');
-      const got = present[name] === undefined ? '' : ` (got "${present[name]}")`;
+      // A URL's password stays out of the message: it ends up in process managers' logs.
+      const got = present[name] === undefined ? '' : ` (got "${present[name].replace(/\/\/[^@/]*@/, '//***@')}")`;
       return `  ${name}: ${issue.message}${got}`;
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
@@ -142,13 +195,32 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       'Invalid configuration:\n  SECRET: required when NODE_ENV=production; set it to at least 32 random characters (openssl rand -hex 32)',
     );
   }
-  const sqlitePath = e.DATABASE_URL.replace(/^sqlite:(\/\/)?/, '');
+  if (e.REDIS_URL && e.REDIS_CLUSTER_NODES) {
+    throw new ConfigError('Invalid configuration:\n  REDIS_CLUSTER_NODES: set either REDIS_URL or REDIS_CLUSTER_NODES, not both');
+  }
+  const isPostgres = /^postgres(ql)?:/.test(e.DATABASE_URL);
+  const sqlitePath = isPostgres ? undefined : e.DATABASE_URL.replace(/^sqlite:(\/\/)?/, '');
+  const postgres = isPostgres
+    ? Object.freeze({ url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, timeoutMs: e.DATABASE_TIMEOUT_MS })
+    : undefined;
+  const redis =
+    e.REDIS_URL || e.REDIS_CLUSTER_NODES
+      ? Object.freeze({
+          url: e.REDIS_URL,
+          clusterNodes: e.REDIS_CLUSTER_NODES && Object.freeze(e.REDIS_CLUSTER_NODES),
+          keyPrefix: e.REDIS_KEY_PREFIX,
+          timeoutMs: e.REDIS_TIMEOUT_MS,
+        })
+      : undefined;
   return Object.freeze({
     env: e.NODE_ENV,
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     sqlitePath,
+    postgres,
+    redis,
+    logRequests: e.LOG_REQUESTS === 'true',
     smsProvider: e.SMS_PROVIDER,
     smsProviderTimeoutMs: e.SMS_PROVIDER_TIMEOUT_MS,
     smsOutboxFile: e.SMS_OUTBOX_FILE,

@@ -3,8 +3,8 @@ import { offCaptcha } from './captcha/captcha.js';
 import { imageCaptcha } from './captcha/image-captcha.js';
 import type { Config } from './config.js';
 import { kyselyAccountRepository } from './db/account-repository.js';
-import { openSqliteDatabase } from './db/database.js';
-import { migrateToLatest } from './db/migrate.js';
+import { openDatabase } from './db/database.js';
+import { migrateDatabase } from './db/migrate.js';
 import { createAccountService, type AccountService } from './domain/accounts.js';
 import { createHasher } from './domain/codes.js';
 import type { Logger } from './domain/logger.js';
@@ -35,14 +35,14 @@ export interface ServiceOverrides {
 /** Opens the database, runs migrations and wires the domain to its stores and providers. */
 export async function createServices(config: Config, secret: string, log: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
   const now = overrides.now ?? Date.now;
-  const database = openSqliteDatabase(config.sqlitePath);
+  const database = openDatabase(config, log);
   try {
-    await migrateToLatest(database.db);
+    await migrateDatabase(config, database, log);
   } catch (err) {
     await database.close();
     throw err;
   }
-  const stores = await createStateStores(config, database);
+  const stores = await createStateStores(config, database, log);
   const hasher = createHasher(secret);
   const repo = kyselyAccountRepository(database.db);
   const captcha =

@@ -1,15 +1,38 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3, { type Database as SqliteHandle } from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Config, PostgresConfig } from '../config.js';
+import type { Logger } from '../domain/logger.js';
+import type { HealthCheck } from '../stores/types.js';
+import { failureClassifyingDialect } from './postgres-failures.js';
 import type { DatabaseSchema } from './schema.js';
 
-export interface Database {
+interface DatabaseBase {
   /** Query builder for accounts and sessions (dialect-neutral code). */
   readonly db: Kysely<DatabaseSchema>;
+  /** What /readyz pings. */
+  readonly health: HealthCheck;
+  close(): Promise<void>;
+}
+
+export interface SqliteDatabase extends DatabaseBase {
+  readonly kind: 'sqlite';
   /** The raw SQLite handle, for stores that need synchronous transactions. */
   readonly sqlite: SqliteHandle;
-  close(): Promise<void>;
+}
+
+export interface PostgresDatabase extends DatabaseBase {
+  readonly kind: 'postgres';
+}
+
+export type Database = SqliteDatabase | PostgresDatabase;
+
+/** Opens the database DATABASE_URL names. */
+export function openDatabase(config: Config, log: Logger): Database {
+  if (config.postgres) return openPostgresDatabase(config.postgres, log);
+  return openSqliteDatabase(config.sqlitePath ?? ':memory:');
 }
 
 /**
@@ -17,7 +40,7 @@ export interface Database {
  * the raw stores; account code therefore uses single statements, never a Kysely transaction that
  * would hold the connection across an await.
  */
-export function openSqliteDatabase(path: string): Database {
+export function openSqliteDatabase(path: string): SqliteDatabase {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new BetterSqlite3(path);
   // WAL lets readers run beside the writer; busy_timeout makes a second process wait for the lock instead of failing.
@@ -27,9 +50,69 @@ export function openSqliteDatabase(path: string): Database {
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
   return {
+    kind: 'sqlite',
     db,
     sqlite,
+    health: {
+      name: 'sqlite',
+      async ping() {
+        sqlite.prepare('SELECT 1').get();
+      },
+    },
     // Kysely's destroy closes the better-sqlite3 handle too.
+    close: () => db.destroy(),
+  };
+}
+
+const INT8_OID = 20;
+
+/**
+ * Times are epoch milliseconds in bigint columns. pg returns int8 as a string by default (it may
+ * exceed 2^53); ours stay far below that, so they come back as numbers, as they do from SQLite.
+ * Set on this pool only, not on pg's global parser table.
+ */
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+export interface PostgresOptions extends PostgresConfig {
+  /** Overrides timeoutMs for statements only; 0 is "no limit", for migrations, so a long DDL is not cut short. */
+  readonly statementTimeoutMs?: number;
+}
+
+/**
+ * Opens a pool on PostgreSQL. Every wait is bounded by `timeoutMs`: getting a connection
+ * (connectionTimeoutMillis), running a statement on the server (statement_timeout) and, as a
+ * backstop for a network that swallows packets, waiting for the reply (query_timeout). A request
+ * therefore fails with 503 within about that long when the database is down, and the pool simply
+ * connects again once it is back.
+ */
+export function openPostgresDatabase(options: PostgresOptions, log: Logger): PostgresDatabase {
+  const statementTimeoutMs = options.statementTimeoutMs ?? options.timeoutMs;
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolMax,
+    connectionTimeoutMillis: options.timeoutMs,
+    statement_timeout: statementTimeoutMs,
+    query_timeout: statementTimeoutMs === 0 ? undefined : statementTimeoutMs + 1000,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    types: pgTypes,
+  });
+  // An idle connection that dies (server restart) emits here; unheard, it would crash the process.
+  pool.on('error', (err) => log.warn({ err: { message: err.message, code: (err as { code?: unknown }).code } }, 'postgres connection lost'));
+  const db = new Kysely<DatabaseSchema>({ dialect: failureClassifyingDialect(new PostgresDialect({ pool })) });
+  return {
+    kind: 'postgres',
+    db,
+    health: {
+      name: 'postgres',
+      async ping() {
+        await sql`select 1`.execute(db);
+      },
+    },
+    // Kysely's destroy ends the pool.
     close: () => db.destroy(),
   };
 }

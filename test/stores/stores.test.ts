@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { openSqliteDatabase } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { memoryCaptchaStore, memoryCodeStore } from '../../src/stores/memory-store.js';
+import { postgresCaptchaStore, postgresCodeStore } from '../../src/stores/postgres-store.js';
+import { createRedisClient, waitUntilReady } from '../../src/stores/redis-client.js';
+import { redisCaptchaStore, redisCodeStore } from '../../src/stores/redis-store.js';
 import { sqliteCaptchaStore, sqliteCodeStore } from '../../src/stores/sqlite-store.js';
+import { backendAvailable, postgresTestSchema, redisTestPrefix, silentLog, TEST_REDIS_URL } from '../helpers/backends.js';
 import { describeStoreConformance } from './code-store.conformance.js';
 
 describeStoreConformance('memory', async () => ({
@@ -26,3 +30,34 @@ describeStoreConformance('sqlite', async () => {
     },
   };
 });
+
+if (backendAvailable('TEST_REDIS_URL')) {
+  const prefix = redisTestPrefix();
+  let run = 0;
+  describeStoreConformance('redis', async () => {
+    const client = createRedisClient({ url: TEST_REDIS_URL, clusterNodes: undefined, keyPrefix: '', timeoutMs: 2000 }, silentLog);
+    if (!(await waitUntilReady(client, 5000))) throw new Error(`Redis at ${TEST_REDIS_URL} did not answer`);
+    // A prefix per test, so one test's cooldown cannot leak into the next.
+    const options = { keyPrefix: `${prefix}${++run}:` };
+    return {
+      codes: redisCodeStore(client, options),
+      captchas: redisCaptchaStore(client, options),
+      close: async () => {
+        await client.quit();
+      },
+    };
+  });
+}
+
+if (backendAvailable('TEST_DATABASE_URL')) {
+  const schema = postgresTestSchema();
+  describeStoreConformance('postgres', async () => {
+    await schema.truncate();
+    const database = await schema.open();
+    return {
+      codes: postgresCodeStore(database.db),
+      captchas: postgresCaptchaStore(database.db),
+      close: () => database.close(),
+    };
+  });
+}
