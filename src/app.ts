@@ -30,6 +30,8 @@ export async function buildApp({ config, services, logger }: AppOptions): Promis
     loggerInstance: logger,
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: trustProxyOption(config.trustProxy),
+    // Two log lines per request cost about a third of the CPU under load (docs/benchmarks.md); LOG_REQUESTS=false drops them.
+    disableRequestLogging: !config.logRequests,
     // A slow client must not hold a request open forever.
     requestTimeout: 30_000,
     ajv: {

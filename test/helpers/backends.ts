@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import { afterAll } from 'vitest';
 import { openPostgresDatabase, type PostgresDatabase } from '../../src/db/database.js';
-import { migrateToLatest } from '../../src/db/migrate.js';
+import { loadConfig } from '../../src/config.js';
+import { migrateDatabase } from '../../src/db/migrate.js';
 import type { Logger } from '../../src/domain/logger.js';
 
 /**
@@ -86,9 +87,10 @@ export function postgresTestSchema(): PostgresTestSchema {
       } finally {
         await a.close();
       }
-      const db = openPostgresDatabase({ url, poolMax: 1, timeoutMs: 5000, statementTimeoutMs: 0 }, silentLog);
+      const config = loadConfig({ DATABASE_URL: url });
+      const db = openPostgresDatabase(config.postgres!, silentLog);
       try {
-        await migrateToLatest(db.db);
+        await migrateDatabase(config, db, silentLog);
       } finally {
         await db.close();
       }
