@@ -76,6 +76,32 @@ const pgTypes = {
     oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+/**
+ * After a client-side failure (query_timeout, a broken socket) pg may keep the connection in
+ * the pool with its query still pending, and on a network that swallows packets later queries on
+ * it can time out too, until TCP gives up. Destroying the socket makes the pool drop that
+ * connection on release and open a fresh one, so the service recovers as soon as the database is
+ * reachable (the blackhole case of test/scale/postgres-outage.test.ts: about 3 s with this, 6 s without).
+ * An error the server sent (pg.DatabaseError) leaves the connection healthy and untouched.
+ */
+function discardOnClientSideFailure(client: pg.PoolClient): void {
+  // A connection that breaks while checked out also emits 'error'; the query in flight has already
+  // failed with it (and answered 503), and with no listener the event would crash the process.
+  client.on('error', () => {});
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const socket = (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream;
+  (client as { query: unknown }).query = (...args: unknown[]) => {
+    const result = query(...args);
+    if (result instanceof Promise) {
+      return result.catch((err: unknown) => {
+        if (!(err instanceof pg.DatabaseError)) socket?.destroy();
+        throw err;
+      });
+    }
+    return result;
+  };
+}
+
 export interface PostgresOptions extends PostgresConfig {
   /** Overrides timeoutMs for statements only; 0 is "no limit", for migrations, so a long DDL is not cut short. */
   readonly statementTimeoutMs?: number;
@@ -100,6 +126,7 @@ export function openPostgresDatabase(options: PostgresOptions, log: Logger): Pos
     keepAlive: true,
     types: pgTypes,
   });
+  pool.on('connect', discardOnClientSideFailure);
   // An idle connection that dies (server restart) emits here; unheard, it would crash the process.
   pool.on('error', (err) => log.warn({ err: { message: err.message, code: (err as { code?: unknown }).code } }, 'postgres connection lost'));
   const db = new Kysely<DatabaseSchema>({ dialect: failureClassifyingDialect(new PostgresDialect({ pool })) });
