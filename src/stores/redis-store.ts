@@ -120,7 +120,16 @@ export function redisCodeStore(client: RedisClient, { keyPrefix }: RedisStoreOpt
   return {
     async beginSend(key, pending, now) {
       const stored = { ...pending, attempts: 0 };
-      const waitMs = await call(() => redis.smsVerifyBeginSend(keyOf(key), encode(stored), now, keyLifetimeMs(stored, now)));
+      let waitMs: number;
+      try {
+        waitMs = await redis.smsVerifyBeginSend(keyOf(key), encode(stored), now, keyLifetimeMs(stored, now));
+      } catch (err) {
+        // After a timeout the script may still run (a frozen Redis answers late), leaving a code
+        // nobody received and a cooldown on a send that reported failure. Its undo goes out right
+        // behind it on the same connection, so Redis runs the two in order.
+        redis.smsVerifyAbortSend(keyOf(key), stored.codeHash).catch(() => {});
+        throw asDependencyFailure(err);
+      }
       return waitMs > 0 ? { ok: false, retryAfterMs: waitMs } : { ok: true };
     },
     async abortSend(key, codeHash) {
