@@ -64,6 +64,8 @@ export function postgresUrlForSchema(schema: string): string {
 export interface PostgresTestSchema {
   /** A DATABASE_URL whose connections use this schema. */
   readonly url: string;
+  /** Creates the schema (and migrates it, unless told not to); open and truncate do it too. */
+  create(): Promise<void>;
   /** Opens a pool on the schema, migrated; closed by the caller. */
   open(timeoutMs?: number): Promise<PostgresDatabase>;
   /** Empties every table, between tests. */
@@ -74,7 +76,7 @@ export interface PostgresTestSchema {
  * A PostgreSQL schema of this test file's own, created empty and dropped (with everything in it)
  * after the file. Migrations run the first time it is opened.
  */
-export function postgresTestSchema(): PostgresTestSchema {
+export function postgresTestSchema(options: { migrated?: boolean } = {}): PostgresTestSchema {
   const schema = uniqueTestName('pg');
   const url = postgresUrlForSchema(schema);
   let ready: Promise<void> | undefined;
@@ -87,6 +89,8 @@ export function postgresTestSchema(): PostgresTestSchema {
       } finally {
         await a.close();
       }
+      // Left empty when the service under test is to migrate it itself.
+      if (options.migrated === false) return;
       const config = loadConfig({ DATABASE_URL: url });
       const db = openPostgresDatabase(config.postgres!, silentLog);
       try {
@@ -108,6 +112,7 @@ export function postgresTestSchema(): PostgresTestSchema {
 
   return {
     url,
+    create: prepare,
     async open(timeoutMs = 5000) {
       await prepare();
       return openPostgresDatabase({ url, poolMax: 10, timeoutMs }, silentLog);
