@@ -41,7 +41,8 @@ export const silentLog: Logger = { info() {}, warn() {}, error() {} };
 export function redisTestPrefix(): string {
   const prefix = `${uniqueTestName('redis')}:`;
   afterAll(async () => {
-    const redis = new Redis(TEST_REDIS_URL!, { lazyConnect: true });
+    if (!TEST_REDIS_URL) return;
+    const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
     await redis.connect();
     let cursor = '0';
     do {
@@ -78,7 +79,8 @@ export interface PostgresTestSchema {
  */
 export function postgresTestSchema(options: { migrated?: boolean } = {}): PostgresTestSchema {
   const schema = uniqueTestName('pg');
-  const url = postgresUrlForSchema(schema);
+  // Skipped suites are still collected: without a server there is no URL to build.
+  const url = TEST_DATABASE_URL ? postgresUrlForSchema(schema) : '';
   let ready: Promise<void> | undefined;
   const admin = () => openPostgresDatabase({ url: TEST_DATABASE_URL!, poolMax: 1, timeoutMs: 5000 }, silentLog);
   const prepare = () =>
