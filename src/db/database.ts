@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3, { type Database as SqliteHandle } from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
 import pg from 'pg';
 import type { Config, PostgresConfig } from '../config.js';
 import type { Logger } from '../domain/logger.js';
@@ -48,7 +48,7 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     kind: 'sqlite',
     db,
@@ -61,6 +61,30 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     },
     // Kysely's destroy closes the better-sqlite3 handle too.
     close: () => db.destroy(),
+  };
+}
+
+/** Enough for every query the service builds; SQL text past it (unlikely) is prepared each time. */
+const STATEMENT_CACHE_SIZE = 200;
+
+/**
+ * Kysely's SQLite driver prepares every query anew, and preparing was 5% of the service's CPU
+ * under load (docs/benchmarks.md). Kysely's queries are parameterized, so a handful of SQL texts
+ * recur and their statements can be kept. Reusing one is safe: better-sqlite3 runs each to
+ * completion synchronously, so no two uses overlap.
+ */
+function withStatementCache(sqlite: SqliteHandle): SqliteDialectDatabase {
+  const statements = new Map<string, ReturnType<SqliteHandle['prepare']>>();
+  return {
+    prepare(sqlText) {
+      let statement = statements.get(sqlText);
+      if (!statement) {
+        statement = sqlite.prepare(sqlText);
+        if (statements.size < STATEMENT_CACHE_SIZE) statements.set(sqlText, statement);
+      }
+      return statement;
+    },
+    close: () => sqlite.close(),
   };
 }
 
