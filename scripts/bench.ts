@@ -42,6 +42,8 @@ const PREFIX = `sms-verify-bench:${process.pid}:`;
 interface Measured {
   name: string;
   rps: number;
+  /** CPU time the server process spent per request (Linux only): unlike req/s, barely moved by other load on the machine. */
+  cpuUsPerRequest: number | undefined;
   p50: number;
   p99: number;
   statuses: Record<string, number>;
@@ -73,7 +75,19 @@ async function stop(child: ChildProcess): Promise<void> {
 let serial = randomInt(0, 50_000_000);
 const freshPhone = () => `+86139${String(serial++ % 100_000_000).padStart(8, '0')}`;
 
-async function measure(name: string, url: string, body: () => object, duration: number): Promise<Measured> {
+/** user + system CPU of a process in microseconds, from /proc (clock ticks of 10 ms); undefined elsewhere. */
+function cpuMicros(pid: number | undefined): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
+
+async function measure(name: string, url: string, body: () => object, duration: number, server?: ChildProcess): Promise<Measured> {
+  const cpuBefore = cpuMicros(server?.pid);
   const result = await autocannon({
     url,
     method: 'POST',
@@ -88,7 +102,9 @@ async function measure(name: string, url: string, body: () => object, duration: 
   });
   const statuses: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statuses[code] = stat.count ?? 0;
-  return { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, statuses, errors: result.errors };
+  const cpuAfter = cpuMicros(server?.pid);
+  const cpuUsPerRequest = cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / result.requests.total;
+  return { name, rps: result.requests.average, cpuUsPerRequest, p50: result.latency.p50, p99: result.latency.p99, statuses, errors: result.errors };
 }
 
 interface ProfileNode {
@@ -100,7 +116,8 @@ interface ProfileNode {
 /** Self time of the profile, by where the code lives (our src, a package, Node itself) and by function. */
 function summarizeProfile(file: string): string {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; startTime: number; endTime: number };
-  const total = profile.nodes.reduce((s, n) => s + n.hitCount, 0);
+  // Shares of the time the process was busy: idle time (waiting for Redis, or for the CPU) is left out.
+  const total = profile.nodes.filter((n) => n.callFrame.functionName !== '(idle)').reduce((s, n) => s + n.hitCount, 0);
   const place = (url: string, fn: string) => {
     if (!url) return fn === '(idle)' || fn === '(program)' || fn === '(garbage collector)' ? fn : '(native)';
     const pkg = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url);
@@ -112,6 +129,7 @@ function summarizeProfile(file: string): string {
   const byPlace = new Map<string, number>();
   const byFunction = new Map<string, number>();
   for (const n of profile.nodes) {
+    if (n.callFrame.functionName === '(idle)') continue;
     const p = place(n.callFrame.url, n.callFrame.functionName);
     byPlace.set(p, (byPlace.get(p) ?? 0) + n.hitCount);
     const f = `${n.callFrame.functionName || '(anonymous)'} (${p})`;
@@ -123,7 +141,7 @@ function summarizeProfile(file: string): string {
       .slice(0, k)
       .map(([name, hits]) => `| ${name} | ${((100 * hits) / total).toFixed(1)}% |`)
       .join('\n');
-  return `Self time by place:\n\n| where | share |\n|---|---|\n${top(byPlace, 12)}\n\nSelf time by function:\n\n| function | share |\n|---|---|\n${top(byFunction, 15)}\n`;
+  return `Self time by place (share of busy time):\n\n| where | share |\n|---|---|\n${top(byPlace, 12)}\n\nSelf time by function (share of busy time):\n\n| function | share |\n|---|---|\n${top(byFunction, 15)}\n`;
 }
 
 async function main(): Promise<void> {
@@ -177,23 +195,25 @@ async function main(): Promise<void> {
     await measure('warm-up', bareUrl, sendBody, 2);
     // Rounds alternate bare and service, and each row reports its median round: other work on the
     // machine then weighs on both sides of a ratio alike instead of on whichever ran during it.
-    const rows: [string, string, () => object][] = [
-      ['bare Fastify route (send body)', bareUrl, sendBody],
-      ['POST /api/sms/send (fresh number)', serviceUrl('/api/sms/send'), sendBody],
-      ['bare Fastify route (register body)', bareUrl, checkBody],
-      ['POST /api/register (wrong code)', serviceUrl('/api/register'), checkBody],
+    const rows: [string, string, () => object, ChildProcess][] = [
+      ['bare Fastify route (send body)', bareUrl, sendBody, bare],
+      ['POST /api/sms/send (fresh number)', serviceUrl('/api/sms/send'), sendBody, service],
+      ['bare Fastify route (register body)', bareUrl, checkBody, bare],
+      ['POST /api/register (wrong code)', serviceUrl('/api/register'), checkBody, service],
     ];
     const rounds: Measured[][] = rows.map(() => []);
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [i, [name, url, body]] of rows.entries()) {
+      for (const [i, [name, url, body, server]] of rows.entries()) {
         // Profiling looks at the service alone, so the bare rows are left out of that run.
         if (PROFILE && url === bareUrl) continue;
-        rounds[i]!.push(await measure(name, url, body, DURATION));
+        rounds[i]!.push(await measure(name, url, body, DURATION, server));
       }
     }
     for (const measured of rounds) {
       const sorted = [...measured].sort((x, y) => x.rps - y.rps);
-      results.push(sorted[Math.floor(sorted.length / 2)] ?? { name: '(not measured)', rps: NaN, p50: NaN, p99: NaN, statuses: {}, errors: 0 });
+      results.push(
+        sorted[Math.floor(sorted.length / 2)] ?? { name: '(not measured)', rps: NaN, cpuUsPerRequest: undefined, p50: NaN, p99: NaN, statuses: {}, errors: 0 },
+      );
     }
   } finally {
     await stop(service);
@@ -211,29 +231,32 @@ async function main(): Promise<void> {
   const [bareSend, send, bareCheck, check] = results as [Measured, Measured, Measured, Measured];
   const sendRatio = send.rps / bareSend.rps;
   const checkRatio = check.rps / bareCheck.rps;
+  const cpu = (m: Measured) => (m.cpuUsPerRequest === undefined ? 'n/a' : m.cpuUsPerRequest.toFixed(0));
+  const cpuRatio = (service: Measured, bareRow: Measured) =>
+    service.cpuUsPerRequest && bareRow.cpuUsPerRequest ? `; by CPU per request ${((100 * bareRow.cpuUsPerRequest) / service.cpuUsPerRequest).toFixed(0)}%` : '';
   const row = (m: Measured) =>
-    `| ${m.name} | ${Math.round(m.rps)} | ${m.p50} | ${m.p99} | ${Object.entries(m.statuses)
+    `| ${m.name} | ${Math.round(m.rps)} | ${cpu(m)} | ${m.p50} | ${m.p99} | ${Object.entries(m.statuses)
       .map(([c, n]) => `${c}×${n}`)
       .join(' ')}${m.errors ? `, ${m.errors} errors` : ''} |`;
   const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
-  const cpu = cpus();
+  const cores = cpus();
   const redisInfo = spawnSync('redis-cli', ['-u', REDIS_URL, 'INFO', 'server'], { encoding: 'utf8' }).stdout ?? '';
   const redisVersion = /redis_version:(\S+)/.exec(redisInfo)?.[1] ?? 'unknown';
   const report = `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC by \`npm run bench\` (median of ${ROUNDS} rounds of ${DURATION} s per row, rounds alternating bare and service, ${CONNECTIONS} connections, after a 2 s warm-up).
 
-Machine: ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${platform()} ${release()}, Node ${process.version}, Redis ${redisVersion} on the same host.
+Machine: ${cores.length} × ${cores[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${platform()} ${release()}, Node ${process.version}, Redis ${redisVersion} on the same host.
 Service: \`node dist/server.js\`, NODE_ENV=production, console SMS provider, CAPTCHA=off, LOG_LEVEL=info, LOG_REQUESTS=${LOG_REQUESTS};
 codes in Redis, accounts in ${databaseUrl.startsWith('sqlite:') ? 'SQLite (a temporary file)' : 'PostgreSQL'}. Load generator (autocannon), service and bare server share the two cores.
 
-| what | req/s | p50 ms | p99 ms | answers |
-|---|---|---|---|---|
+| what | req/s | server CPU µs/req | p50 ms | p99 ms | answers |
+|---|---|---|---|---|---|
 ${row(bareSend)}
 ${row(send)}
 ${row(bareCheck)}
 ${row(check)}
 
-- send: ${(100 * sendRatio).toFixed(0)}% of the bare route (goal ≥ 50%: ${verdict(sendRatio >= 0.5)}), p99 ${send.p99} ms (goal < 20 ms: ${verdict(send.p99 < 20)})
-- code check: ${(100 * checkRatio).toFixed(0)}% of the bare route (goal ≥ 60%: ${verdict(checkRatio >= 0.6)}), p99 ${check.p99} ms (goal < 20 ms: ${verdict(check.p99 < 20)})
+- send: ${(100 * sendRatio).toFixed(0)}% of the bare route's req/s (goal ≥ 50%: ${verdict(sendRatio >= 0.5)})${cpuRatio(send, bareSend)}; p99 ${send.p99} ms (goal < 20 ms: ${verdict(send.p99 < 20)})
+- code check: ${(100 * checkRatio).toFixed(0)}% of the bare route's req/s (goal ≥ 60%: ${verdict(checkRatio >= 0.6)})${cpuRatio(check, bareCheck)}; p99 ${check.p99} ms (goal < 20 ms: ${verdict(check.p99 < 20)})
 `;
   process.stdout.write(`\n${report}\n`);
 
