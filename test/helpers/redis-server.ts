@@ -1,4 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './server-process.js';
 
@@ -68,4 +71,57 @@ export async function ownRedisServer(): Promise<OwnRedisServer> {
   };
   await server.start();
   return server;
+}
+
+/** A three-primary Redis Cluster of the test's own, on free ports, removed by `stop`. */
+export interface OwnRedisCluster {
+  /** host:port of every node, as REDIS_CLUSTER_NODES takes them. */
+  readonly nodes: string[];
+  stop(): Promise<void>;
+}
+
+export async function ownRedisCluster(): Promise<OwnRedisCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'sms-verify-cluster-'));
+  const children: ChildProcess[] = [];
+  const nodes: string[] = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      const [port, busPort] = [await freePort(), await freePort()];
+      const nodeDir = join(dir, String(port));
+      mkdirSync(nodeDir);
+      children.push(
+        spawn(
+          'redis-server',
+          ['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--save', '', '--appendonly', 'no'],
+          { cwd: nodeDir, stdio: 'ignore' },
+        ),
+      );
+      nodes.push(`127.0.0.1:${port}`);
+    }
+    const created = spawnSync('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    if (created.status !== 0 || !/All 16384 slots covered/.test(created.stdout)) {
+      throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
+    }
+  } catch (err) {
+    for (const child of children) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    nodes,
+    async stop() {
+      await Promise.all(
+        children.map((child) => {
+          if (child.exitCode !== null) return Promise.resolve();
+          const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+          child.kill('SIGTERM');
+          return exited;
+        }),
+      );
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
