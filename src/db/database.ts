@@ -152,7 +152,7 @@ export function openPostgresDatabase(options: PostgresOptions, log: Logger): Pos
   });
   pool.on('connect', discardOnClientSideFailure);
   // An idle connection that dies (server restart) emits here; unheard, it would crash the process.
-  pool.on('error', (err) => log.warn({ err: { message: err.message, code: (err as { code?: unknown }).code } }, 'postgres connection lost'));
+  pool.on('error', (err) => log.warn({ reason: err.message, errorCode: (err as { code?: unknown }).code }, 'postgres connection lost'));
   const db = new Kysely<DatabaseSchema>({ dialect: failureClassifyingDialect(new PostgresDialect({ pool })) });
   return {
     kind: 'postgres',

@@ -43,7 +43,8 @@ export function createRedisClient(config: RedisConfig, log: Logger): RedisClient
   client.on('error', (err: Error) => {
     if (down) return;
     down = true;
-    log.error({ err: { message: err.message, code: (err as { code?: unknown }).code } }, 'redis unavailable');
+    // Not `code`: the logger censors that field everywhere, since a verification code could be in it.
+    log.error({ reason: err.message, errorCode: (err as { code?: unknown }).code }, 'redis unavailable');
   });
   client.on('ready', () => {
     if (down) log.info({}, 'redis available again');
