@@ -23,22 +23,32 @@ export interface OwnRedisServer {
   resume(): void;
 }
 
+/** Whether a Redis on this local port answers PING. */
+async function redisAnswers(port: number): Promise<boolean> {
+  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, connectTimeout: 500 });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/** Waits until the local port answers PING, for at most 10 s. */
+async function untilAnswering(port: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await redisAnswers(port))) {
+    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not start`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export async function ownRedisServer(): Promise<OwnRedisServer> {
   const port = await freePort();
   let child: ChildProcess | undefined;
-
-  const answers = async () => {
-    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, connectTimeout: 500 });
-    probe.on('error', () => {});
-    try {
-      await probe.connect();
-      return (await probe.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      probe.disconnect();
-    }
-  };
 
   const server: OwnRedisServer = {
     port,
@@ -47,11 +57,7 @@ export async function ownRedisServer(): Promise<OwnRedisServer> {
       child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
         stdio: 'ignore',
       });
-      const deadline = Date.now() + 10_000;
-      while (!(await answers())) {
-        if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not start`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await untilAnswering(port);
     },
     async stop() {
       const running = child;
@@ -98,6 +104,7 @@ export async function ownRedisCluster(): Promise<OwnRedisCluster> {
       );
       nodes.push(`127.0.0.1:${port}`);
     }
+    for (const node of nodes) await untilAnswering(Number(node.split(':')[1]));
     const created = spawnSync('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], {
       encoding: 'utf8',
       timeout: 30_000,
