@@ -1,7 +1,10 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError, ERRORS, type ErrorCode } from '../errors.js';
 
-/** Errors of ours or a driver's that mean "a dependency is down", not "a bug". */
+/**
+ * Errors of ours or a driver's that mean "a dependency is down", not "a bug". The Redis and
+ * PostgreSQL stores throw DependencyUnavailableError, whose code is SERVICE_UNAVAILABLE.
+ */
 export function isDependencyFailure(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return (
