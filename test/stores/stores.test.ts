@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteDatabase } from '../../src/db/database.js';
@@ -46,6 +47,35 @@ if (backendAvailable('TEST_REDIS_URL')) {
         await client.quit();
       },
     };
+  });
+}
+
+if (backendAvailable('TEST_REDIS_URL')) {
+  describe('redis keys', () => {
+    const prefix = redisTestPrefix();
+    it('are one per pending code, hash-tagged by phone, and expire by themselves', async () => {
+      const client = createRedisClient({ url: TEST_REDIS_URL, clusterNodes: undefined, keyPrefix: '', timeoutMs: 2000 }, silentLog);
+      await waitUntilReady(client, 5000);
+      try {
+        const now = Date.now();
+        await redisCodeStore(client, { keyPrefix: prefix }).beginSend(
+          { phone: '+8613800138000', purpose: 'register' },
+          { codeHash: 'h', expiresAt: now + 300_000, resendAt: now + 60_000, attempts: 0 },
+          now,
+        );
+        await redisCaptchaStore(client, { keyPrefix: prefix }).put('c1', 'answer', now + 300_000, now);
+        const codeKey = `${prefix}code:{+8613800138000}:register`;
+        expect(await client.get(codeKey)).toBe(`0:${now + 300_000}:${now + 60_000}:h`);
+        // The code's life plus the grace in which a late attempt still hears "expired".
+        expect(await client.pttl(codeKey)).toBeGreaterThan(300_000);
+        expect(await client.pttl(codeKey)).toBeLessThanOrEqual(900_000);
+        const captchaTtl = await client.pttl(`${prefix}captcha:c1`);
+        expect(captchaTtl).toBeGreaterThan(0);
+        expect(captchaTtl).toBeLessThanOrEqual(300_000);
+      } finally {
+        await client.quit();
+      }
+    });
   });
 }
 
