@@ -74,9 +74,8 @@ export function postgresCodeStore(db: Kysely<DatabaseSchema>): CodeStore {
         if (!row) return { outcome: 'missing' };
         if (row.expires_at <= now) return { outcome: 'expired' };
         if (row.attempts >= maxAttempts) return { outcome: 'exhausted' };
-        const where = trx.deleteFrom('pending_codes').where('phone', '=', key.phone).where('purpose', '=', key.purpose);
         if (hashesEqual(row.code_hash, candidateHash)) {
-          await where.execute();
+          await trx.deleteFrom('pending_codes').where('phone', '=', key.phone).where('purpose', '=', key.purpose).execute();
           return { outcome: 'valid', consumed: toPending(row) };
         }
         await trx
