@@ -79,7 +79,7 @@ const envSchema = z.object({
   REDIS_KEY_PREFIX: z.string().max(64).default('sms-verify:'),
   /** Milliseconds to connect to Redis or to get one reply before the request fails with 503. @default 1000 */
   REDIS_TIMEOUT_MS: int(50, 60_000, 1000),
-  /** Log one line per request and response; off saves a third of the CPU under load (docs/benchmarks.md). @default true */
+  /** Log one line per request and response; off saves about 15–20% of the CPU per request (docs/benchmarks.md). @default true */
   LOG_REQUESTS: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
   /** Which SMS provider delivers codes. @default "console" */
   SMS_PROVIDER: z.enum(['console'], { error: 'must be one of: console' }).default('console'),
