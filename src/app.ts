@@ -2,7 +2,7 @@ import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config, TrustProxy } from './config.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { accountSettingsRoutes } from './http/routes/account-settings.js';
@@ -39,6 +39,8 @@ export async function buildApp({ config, services, logger, webRoot = WEB_DIST }:
     loggerInstance: logger,
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: trustProxyOption(config.trustProxy),
+    // Two log lines per request are a large share of the CPU under load (docs/benchmarks.md); LOG_REQUESTS=false drops them.
+    logController: new LogController({ disableRequestLogging: !config.logRequests }),
     // A slow client must not hold a request open forever.
     requestTimeout: 30_000,
     ajv: {

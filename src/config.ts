@@ -137,11 +137,43 @@ const envSchema = z.object({
   PORT: int(0, 65535, 3000),
   /** Address to bind. @default "0.0.0.0" */
   HOST: z.string().min(1).default('0.0.0.0'),
-  /** Where accounts and (without Redis) codes live. @default "sqlite:./data/sms-verify.db" */
+  /**
+   * Where accounts and (without Redis) codes live: a SQLite file or a PostgreSQL server.
+   * @default "sqlite:./data/sms-verify.db"
+   */
   DATABASE_URL: z
     .string()
-    .regex(/^sqlite:.+/, { error: 'must look like sqlite:./data/sms-verify.db' })
+    .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)/, {
+      error: 'must look like sqlite:./data/sms-verify.db or postgres://user:password@host:5432/database',
+    })
     .default('sqlite:./data/sms-verify.db'),
+  /** PostgreSQL only: connections each instance may hold. @default 10 */
+  DATABASE_POOL_MAX: int(1, 1000, 10),
+  /** PostgreSQL only: milliseconds to connect or to run one statement before the request fails with 503. @default 2000 */
+  DATABASE_TIMEOUT_MS: int(100, 60_000, 2000),
+  /** Keep codes, cooldowns and captchas in this Redis (redis:// or rediss://) instead of the database. */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/.+/, { error: 'must look like redis://host:6379 or rediss://user:password@host:6380/0' })
+    .optional(),
+  /** Redis Cluster: comma list of host:port seed nodes; starts a cluster client instead of REDIS_URL's. */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform((raw, ctx) => {
+      const nodes = raw.split(',').map((s) => s.trim()).filter(Boolean);
+      const bad = nodes.find((n) => !/^[^\s:/]+:\d{1,5}$/.test(n));
+      if (bad || nodes.length === 0) {
+        ctx.addIssue({ code: 'custom', message: `"${bad ?? raw}" is not host:port; use a comma list such as 10.0.0.1:6379,10.0.0.2:6379` });
+      }
+      return nodes;
+    })
+    .optional(),
+  /** Prefix of every Redis key, so several services (or test runs) can share one Redis. @default "sms-verify:" */
+  REDIS_KEY_PREFIX: z.string().max(64).default('sms-verify:'),
+  /** Milliseconds to connect to Redis or to get one reply before the request fails with 503. @default 1000 */
+  REDIS_TIMEOUT_MS: int(50, 60_000, 1000),
+  /** Log one line per request and response; off saves about 15–20% of the CPU per request (docs/benchmarks.md). @default true */
+  LOG_REQUESTS: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
   /** Which SMS providers deliver codes, tried in order: a comma list of console, tencent, aliyun, twilio. @default "console" */
   SMS_PROVIDER: z.string().default('console').transform(parseProviderList),
   /** Milliseconds a provider call may take before the send fails with sms_send_failed. @default 5000 */
@@ -241,12 +273,14 @@ const envSchema = z.object({
   FAILED_LOGINS_PER_IP_HOURLY: int(1, 1_000_000, 30),
   /** Wrong passwords at sign-in per number per clock hour; past it password sign-in for that number waits (SMS sign-in still works). @default 10 */
   FAILED_LOGINS_PER_PHONE_HOURLY: int(1, 1000, 10),
-  /** Where limit counters live: sqlite (the database file), memory (this process only) or redis (REDIS_URL, shared). @default "sqlite" */
-  RATE_LIMIT_STORE: z.enum(['sqlite', 'memory', 'redis'], { error: 'must be sqlite, memory or redis' }).default('sqlite'),
-  /** Prefix of every limit key in Redis, so several deployments (or test runs) can share one Redis. @default "sms-verify" */
-  RATE_LIMIT_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, { error: 'must be 1 to 64 letters, digits or _.:-' }).default('sms-verify'),
-  /** Redis for RATE_LIMIT_STORE=redis, e.g. redis://127.0.0.1:6379. */
-  REDIS_URL: z.string().regex(/^rediss?:\/\/.+/, { error: 'must look like redis://host:6379' }).optional(),
+  /**
+   * Where limit counters live. auto: Redis when it is configured, else the database (SQLite or
+   * PostgreSQL), so every instance that shares the state shares the counts too. memory: this
+   * process only. @default "auto"
+   */
+  RATE_LIMIT_STORE: z
+    .enum(['auto', 'sqlite', 'postgres', 'redis', 'memory'], { error: 'must be auto, sqlite, postgres, redis or memory' })
+    .default('auto'),
   /** Turnstile or hCaptcha secret key (server side). Required with CAPTCHA=turnstile or hcaptcha. */
   CAPTCHA_SECRET: z.string().min(1).max(512).optional(),
   /** Turnstile or hCaptcha site key, given to the pages through GET /api/config. Required with CAPTCHA=turnstile or hcaptcha. */
@@ -288,8 +322,13 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly databaseUrl: string;
-  /** Filesystem path of the SQLite database, or ':memory:'. */
-  readonly sqlitePath: string;
+  /** Filesystem path of the SQLite database, or ':memory:'; undefined on PostgreSQL. */
+  readonly sqlitePath: string | undefined;
+  /** Set when DATABASE_URL is postgres:// or postgresql://. */
+  readonly postgres: PostgresConfig | undefined;
+  /** Set when REDIS_URL or REDIS_CLUSTER_NODES is: codes and captchas then live in Redis. */
+  readonly redis: RedisConfig | undefined;
+  readonly logRequests: boolean;
   /** Providers in the order they are tried; the first that accepts the message wins. */
   readonly smsProvider: readonly SmsProviderName[];
   readonly smsProviderTimeoutMs: number;
@@ -341,9 +380,8 @@ export interface Config {
   };
   readonly sessionTtlSeconds: number;
   readonly limits: LimitSettings;
-  readonly rateLimitStore: 'sqlite' | 'memory' | 'redis';
-  readonly redisUrl: string | undefined;
-  readonly rateLimitKeyPrefix: string;
+  /** Where limit counters live, RATE_LIMIT_STORE with auto resolved. */
+  readonly rateLimitStore: 'sqlite' | 'postgres' | 'redis' | 'memory';
   /** Turnstile / hCaptcha settings; undefined for image and off. */
   readonly captchaService: { readonly secret: string; readonly siteKey: string; readonly verifyUrl: string | undefined; readonly timeoutMs: number } | undefined;
   readonly privacyMode: 'explicit' | 'strict';
@@ -366,6 +404,21 @@ export interface LimitSettings {
   readonly failedChecksPerPhoneHourly: number;
   readonly failedLoginsPerIpHourly: number;
   readonly failedLoginsPerPhoneHourly: number;
+}
+
+export interface PostgresConfig {
+  readonly url: string;
+  readonly poolMax: number;
+  /** Bounds connecting and each statement, so a sick database answers 503 instead of hanging requests. */
+  readonly timeoutMs: number;
+}
+
+export interface RedisConfig {
+  /** Exactly one of url and clusterNodes is set. */
+  readonly url: string | undefined;
+  readonly clusterNodes: readonly string[] | undefined;
+  readonly keyPrefix: string;
+  readonly timeoutMs: number;
 }
 
 /** The names of every variable in the schema, for docs and tests. */
@@ -392,7 +445,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment');
-      const got = present[name] === undefined || UNECHOED.has(name) ? '' : ` (got "${present[name]}")`;
+      // Neither a credential nor a URL's password belongs in the message: it ends up in process managers' logs.
+      const got =
+        present[name] === undefined || UNECHOED.has(name) ? '' : ` (got "${present[name].replace(/\/\/[^@/]*@/, '//***@')}")`;
       return `  ${name}: ${issue.message}${got}`;
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
@@ -408,8 +463,19 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     if (!e.CAPTCHA_SECRET) problems.push(`  CAPTCHA_SECRET: required when CAPTCHA=${e.CAPTCHA}; copy the secret key from the ${e.CAPTCHA} dashboard`);
     if (!e.CAPTCHA_SITE_KEY) problems.push(`  CAPTCHA_SITE_KEY: required when CAPTCHA=${e.CAPTCHA}; copy the site key from the ${e.CAPTCHA} dashboard`);
   }
-  if (e.RATE_LIMIT_STORE === 'redis' && !e.REDIS_URL) {
-    problems.push('  REDIS_URL: required when RATE_LIMIT_STORE=redis (e.g. redis://127.0.0.1:6379)');
+  const isPostgres = /^postgres(ql)?:/.test(e.DATABASE_URL);
+  const hasRedis = Boolean(e.REDIS_URL || e.REDIS_CLUSTER_NODES);
+  if (e.RATE_LIMIT_STORE === 'redis' && !hasRedis) {
+    problems.push('  RATE_LIMIT_STORE: redis needs REDIS_URL or REDIS_CLUSTER_NODES (e.g. REDIS_URL=redis://127.0.0.1:6379)');
+  }
+  if (e.RATE_LIMIT_STORE === 'postgres' && !isPostgres) {
+    problems.push('  RATE_LIMIT_STORE: postgres needs DATABASE_URL=postgres://…');
+  }
+  if (e.RATE_LIMIT_STORE === 'sqlite' && isPostgres) {
+    problems.push('  RATE_LIMIT_STORE: sqlite needs DATABASE_URL=sqlite:…; leave it unset (auto) to count in PostgreSQL or Redis');
+  }
+  if (e.REDIS_URL && e.REDIS_CLUSTER_NODES) {
+    problems.push('  REDIS_CLUSTER_NODES: set either REDIS_URL or REDIS_CLUSTER_NODES, not both');
   }
   if (e.NODE_ENV === 'production' && e.TEST_PHONE_NUMBERS.size > 0 && !e.ALLOW_TEST_NUMBERS_IN_PRODUCTION) {
     problems.push(
@@ -417,13 +483,28 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     );
   }
   if (problems.length) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
-  const sqlitePath = e.DATABASE_URL.replace(/^sqlite:(\/\/)?/, '');
+  const sqlitePath = isPostgres ? undefined : e.DATABASE_URL.replace(/^sqlite:(\/\/)?/, '');
+  const postgres = isPostgres
+    ? Object.freeze({ url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, timeoutMs: e.DATABASE_TIMEOUT_MS })
+    : undefined;
+  const redis =
+    e.REDIS_URL || e.REDIS_CLUSTER_NODES
+      ? Object.freeze({
+          url: e.REDIS_URL,
+          clusterNodes: e.REDIS_CLUSTER_NODES && Object.freeze(e.REDIS_CLUSTER_NODES),
+          keyPrefix: e.REDIS_KEY_PREFIX,
+          timeoutMs: e.REDIS_TIMEOUT_MS,
+        })
+      : undefined;
   return Object.freeze({
     env: e.NODE_ENV,
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     sqlitePath,
+    postgres,
+    redis,
+    logRequests: e.LOG_REQUESTS === 'true',
     smsProvider: e.SMS_PROVIDER,
     smsProviderTimeoutMs: e.SMS_PROVIDER_TIMEOUT_MS,
     smsOutboxFile: e.SMS_OUTBOX_FILE,
@@ -491,9 +572,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       failedLoginsPerIpHourly: e.FAILED_LOGINS_PER_IP_HOURLY,
       failedLoginsPerPhoneHourly: e.FAILED_LOGINS_PER_PHONE_HOURLY,
     }),
-    rateLimitStore: e.RATE_LIMIT_STORE,
-    redisUrl: e.REDIS_URL,
-    rateLimitKeyPrefix: e.RATE_LIMIT_KEY_PREFIX,
+    rateLimitStore:
+      e.RATE_LIMIT_STORE !== 'auto' ? e.RATE_LIMIT_STORE : redis ? 'redis' : postgres ? 'postgres' : 'sqlite',
     captchaService:
       (e.CAPTCHA === 'turnstile' || e.CAPTCHA === 'hcaptcha') && e.CAPTCHA_SECRET && e.CAPTCHA_SITE_KEY
         ? Object.freeze({ secret: e.CAPTCHA_SECRET, siteKey: e.CAPTCHA_SITE_KEY, verifyUrl: e.CAPTCHA_VERIFY_URL, timeoutMs: e.CAPTCHA_VERIFY_TIMEOUT_MS })

@@ -61,3 +61,22 @@ export class AppError extends Error {
 export function isAppError(err: unknown): err is AppError {
   return err instanceof AppError;
 }
+
+/**
+ * A store or database could not be reached in time (connection refused or lost, timeout, server
+ * shutting down). Stores throw it instead of the driver's own error so that the error handler
+ * answers `503 service_unavailable` without knowing Redis or PostgreSQL.
+ */
+export class DependencyUnavailableError extends Error {
+  override name = 'DependencyUnavailableError';
+  /** What isDependencyFailure looks for. */
+  readonly code = 'SERVICE_UNAVAILABLE';
+  /** Which dependency failed, as /readyz names it: "redis", "postgres". */
+  readonly dependency: string;
+
+  constructor(dependency: string, options: { cause: unknown }) {
+    const reason = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(`${dependency} unavailable: ${reason}`, options);
+    this.dependency = dependency;
+  }
+}

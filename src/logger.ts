@@ -22,6 +22,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         censor: '[redacted]',
       },
     },
-    destination,
+    // Written asynchronously: a synchronous write per line was the largest single cost of a send
+    // under load (docs/benchmarks.md). pino flushes what is pending when the process exits.
+    destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }

@@ -10,7 +10,7 @@ import type { Config } from './config.js';
  */
 export function resolveSecret(config: Config): string {
   if (config.secret) return config.secret;
-  const folder = config.sqlitePath === ':memory:' ? './data' : dirname(config.sqlitePath);
+  const folder = config.sqlitePath === undefined || config.sqlitePath === ':memory:' ? './data' : dirname(config.sqlitePath);
   const file = join(folder, 'secret');
   try {
     const kept = readFileSync(file, 'utf8').trim();

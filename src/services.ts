@@ -4,7 +4,7 @@ import { imageCaptcha } from './captcha/image-captcha.js';
 import { siteverifyCaptcha } from './captcha/siteverify-captcha.js';
 import type { CaptchaKind, Config } from './config.js';
 import { kyselyAccountRepository } from './db/account-repository.js';
-import { openSqliteDatabase, type Database } from './db/database.js';
+import { openDatabase, type Database } from './db/database.js';
 import { kyselySmsMessageLog } from './db/sms-message-repository.js';
 import { kyselyAuditLogRepository } from './db/audit-log.js';
 import { kyselyTwoFactorRepository } from './db/two-factor-repository.js';
@@ -12,9 +12,8 @@ import { createAuditLog } from './domain/audit.js';
 import { createSecretBox } from './domain/secret-box.js';
 import { createTwoFactorService, type TwoFactorService } from './domain/two-factor.js';
 import { createLimits, memoryLimitBackend, sqliteLimitBackend, type LimitBackend, type Limits } from './limits/index.js';
-import { Redis } from 'ioredis';
-import { redisLimitBackend } from './limits/backends.js';
-import { migrateToLatest } from './db/migrate.js';
+import { postgresLimitBackend, redisLimitBackend } from './limits/index.js';
+import { migrateDatabase } from './db/migrate.js';
 import { createAccountService, type AccountService } from './domain/accounts.js';
 import { createHasher } from './domain/codes.js';
 import type { Logger } from './domain/logger.js';
@@ -22,7 +21,7 @@ import { createVerificationService, type VerificationService } from './domain/ve
 import { createSmsProvider } from './sms/index.js';
 import type { SmsMessageLog } from './sms/message-log.js';
 import type { SmsProvider } from './sms/provider.js';
-import { createStateStores } from './stores/index.js';
+import { createStateStores, type StateStores } from './stores/index.js';
 import type { HealthCheck } from './stores/types.js';
 
 /** Everything the HTTP layer calls, built from the config. */
@@ -57,40 +56,38 @@ export interface ServiceOverrides {
   limitBackend?: LimitBackend;
 }
 
-/** RATE_LIMIT_STORE → a backend. Redis gets its own client, closed with the services. */
-function limitBackendFor(config: Config, sqlite: Parameters<typeof sqliteLimitBackend>[0]): { backend: LimitBackend; close(): Promise<void> } {
+/** RATE_LIMIT_STORE → a backend on a connection the services already hold. */
+function limitBackendFor(config: Config, database: Database, stores: StateStores): LimitBackend {
   switch (config.rateLimitStore) {
     case 'memory':
-      return { backend: memoryLimitBackend(), close: async () => {} };
+      return memoryLimitBackend();
     case 'sqlite':
-      return { backend: sqliteLimitBackend(sqlite), close: async () => {} };
-    case 'redis': {
-      // enableOfflineQueue off: with Redis down a limit check fails at once (503) instead of queueing forever.
-      const client = new Redis(config.redisUrl!, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
-      client.on('error', () => {});
-      return { backend: redisLimitBackend(client, config.rateLimitKeyPrefix), close: async () => void (await client.quit().catch(() => client.disconnect())) };
-    }
+      if (database.kind !== 'sqlite') throw new Error('RATE_LIMIT_STORE=sqlite needs a SQLite DATABASE_URL');
+      return sqliteLimitBackend(database.sqlite);
+    case 'postgres':
+      if (database.kind !== 'postgres') throw new Error('RATE_LIMIT_STORE=postgres needs a PostgreSQL DATABASE_URL');
+      return postgresLimitBackend(database.pool);
+    case 'redis':
+      if (!stores.redis || !config.redis) throw new Error('RATE_LIMIT_STORE=redis needs REDIS_URL or REDIS_CLUSTER_NODES');
+      return redisLimitBackend(stores.redis, `${config.redis.keyPrefix}limit`);
   }
 }
 
 /** Opens the database, runs migrations and wires the domain to its stores and providers. */
 export async function createServices(config: Config, secret: string, log: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
   const now = overrides.now ?? Date.now;
-  const database = overrides.database ?? openSqliteDatabase(config.sqlitePath);
+  const database = overrides.database ?? openDatabase(config, log);
   try {
-    await migrateToLatest(database.db);
+    await migrateDatabase(config, database, log);
   } catch (err) {
     await database.close();
     throw err;
   }
-  const stores = await createStateStores(config, database);
+  const stores = await createStateStores(config, database, log);
   const hasher = createHasher(secret);
   const repo = kyselyAccountRepository(database.db);
   const smsMessages = kyselySmsMessageLog(database.db);
-  const limitStore = overrides.limitBackend
-    ? { backend: overrides.limitBackend, close: async () => {} }
-    : limitBackendFor(config, database.sqlite);
-  const limits = createLimits(config.limits, limitStore.backend);
+  const limits = createLimits(config.limits, overrides.limitBackend ?? limitBackendFor(config, database, stores));
   const audit = createAuditLog(kyselyAuditLogRepository(database.db), now, log);
   const captcha = (() => {
     switch (config.captcha) {
@@ -174,7 +171,6 @@ export async function createServices(config: Config, secret: string, log: Logger
     now,
     async close() {
       await limits.close();
-      await limitStore.close();
       await stores.close();
       await database.close();
     },

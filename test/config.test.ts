@@ -30,6 +30,11 @@ describe('configuration', () => {
     ['DEFAULT_REGION', 'china'],
     ['TRUST_PROXY', 'not an address'],
     ['SECRET', 'too-short'],
+    ['REDIS_URL', 'localhost:6379'],
+    ['REDIS_CLUSTER_NODES', '10.0.0.1'],
+    ['REDIS_TIMEOUT_MS', '0'],
+    ['DATABASE_POOL_MAX', '0'],
+    ['LOG_REQUESTS', 'yes'],
   ])('names %s when it is %j', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}: .*\\(got "${value}"\\)`));
@@ -44,6 +49,25 @@ describe('configuration', () => {
     expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
     expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1']);
+  });
+
+  it('reads a PostgreSQL DATABASE_URL and the Redis settings', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgresql://app:pw@db:5432/app',
+      REDIS_CLUSTER_NODES: '10.0.0.1:6379, 10.0.0.2:6379',
+    });
+    expect(config.sqlitePath).toBeUndefined();
+    expect(config.postgres).toEqual({ url: 'postgresql://app:pw@db:5432/app', poolMax: 10, timeoutMs: 2000 });
+    expect(config.redis).toEqual({ url: undefined, clusterNodes: ['10.0.0.1:6379', '10.0.0.2:6379'], keyPrefix: 'sms-verify:', timeoutMs: 1000 });
+    expect(loadConfig({}).redis).toBeUndefined();
+  });
+
+  it('refuses REDIS_URL and REDIS_CLUSTER_NODES together', () => {
+    expect(() => loadConfig({ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'b:6379' })).toThrow(/REDIS_CLUSTER_NODES: set either/);
+  });
+
+  it('does not print the password of a rejected URL', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://app:hunter2@db/app' })).toThrow(/got "mysql:\/\/\*\*\*@db\/app"/);
   });
 
   it('treats an empty value as unset', () => {

@@ -35,7 +35,8 @@ export function imageCaptcha(options: ImageCaptchaOptions): Captcha {
       const captchaId = randomUUID();
       const text = randomText();
       const svg = renderCaptcha(text, { width: 120, height: 44, fontSize: 50, noise: 2, color: true, background: '#f4f6fa' });
-      await options.store.put(captchaId, options.hasher.captchaAnswer(captchaId, text), options.now() + CAPTCHA_TTL_SECONDS * 1000);
+      const now = options.now();
+      await options.store.put(captchaId, options.hasher.captchaAnswer(captchaId, text), now + CAPTCHA_TTL_SECONDS * 1000, now);
       return {
         captchaId,
         image: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`,

@@ -1,12 +1,14 @@
 import { loadConfig } from './../config.js';
-import { openSqliteDatabase } from './database.js';
-import { migrateToLatest } from './migrate.js';
+import { createLogger } from '../logger.js';
+import { openDatabase } from './database.js';
+import { migrateDatabase } from './migrate.js';
 
-/** `npm run db:migrate`: apply pending migrations to DATABASE_URL and exit. */
+/** `npm run db:migrate`: apply pending migrations to DATABASE_URL (SQLite or PostgreSQL) and exit. */
 const config = loadConfig(process.env);
-const database = openSqliteDatabase(config.sqlitePath);
+const log = createLogger(config.logLevel);
+const database = openDatabase(config, log);
 try {
-  const applied = await migrateToLatest(database.db);
+  const applied = await migrateDatabase(config, database, log);
   process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'already up to date\n');
 } finally {
   await database.close();

@@ -4,7 +4,10 @@ import { AppError, ERRORS, type ErrorCode } from '../errors.js';
 /** SQLite result codes that mean the file cannot be used right now, not that the request was wrong. */
 const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|READONLY|CANTOPEN|CORRUPT|NOTADB|PROTOCOL)/;
 
-/** Errors of ours or a driver's that mean "a dependency is down", not "a bug". */
+/**
+ * Errors of ours or a driver's that mean "a dependency is down", not "a bug". The Redis and
+ * PostgreSQL stores throw DependencyUnavailableError, whose code is SERVICE_UNAVAILABLE.
+ */
 export function isDependencyFailure(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (SQLITE_UNAVAILABLE.test(code) || code === 'SERVICE_UNAVAILABLE');

@@ -1,6 +1,7 @@
 import type { Database as SqliteHandle } from 'better-sqlite3';
-import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterSQLite, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Cluster, Redis } from 'ioredis';
+import type pg from 'pg';
+import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, RateLimiterSQLite, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /** What a rule needs from a backend: a rate-limiter-flexible limiter with this prefix, size and lifetime. */
 export interface LimiterOptions {
@@ -15,7 +16,7 @@ export interface LimiterOptions {
  * store (a Map in one process; one UPSERT … RETURNING in SQLite; a Lua INCR+PEXPIRE in Redis).
  */
 export interface LimitBackend {
-  readonly name: 'memory' | 'sqlite' | 'redis';
+  readonly name: 'memory' | 'sqlite' | 'postgres' | 'redis';
   limiter(options: LimiterOptions): RateLimiterAbstract;
   close(): Promise<void>;
 }
@@ -29,8 +30,11 @@ export function memoryLimitBackend(): LimitBackend {
   } satisfies LimitBackend;
 }
 
-/** Same columns as rate-limiter-flexible's own CREATE TABLE; made here, synchronously, so the first request cannot race it. */
-const SQLITE_TABLE = 'rate_limit_counters';
+/**
+ * rate-limiter-flexible's own columns (key, points, expire). Migration 004 makes the table for both
+ * databases; the SQLite backend also makes it, synchronously, for files opened without migrations.
+ */
+const COUNTERS_TABLE = 'rate_limit_counters';
 
 /**
  * Counters in the service's SQLite file (the embedded default): they survive a restart and are
@@ -38,8 +42,8 @@ const SQLITE_TABLE = 'rate_limit_counters';
  * `storeType: 'better-sqlite3'` (checked by test/limits/limits.conformance.ts).
  */
 export function sqliteLimitBackend(sqlite: SqliteHandle): LimitBackend {
-  sqlite.exec(`CREATE TABLE IF NOT EXISTS ${SQLITE_TABLE} (key TEXT PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0, expire INTEGER)`);
-  const sweep = sqlite.prepare(`DELETE FROM ${SQLITE_TABLE} WHERE expire < ?`);
+  sqlite.exec(`CREATE TABLE IF NOT EXISTS ${COUNTERS_TABLE} (key TEXT PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0, expire INTEGER)`);
+  const sweep = sqlite.prepare(`DELETE FROM ${COUNTERS_TABLE} WHERE expire < ?`);
   let calls = 0;
   return {
     name: 'sqlite',
@@ -48,7 +52,7 @@ export function sqliteLimitBackend(sqlite: SqliteHandle): LimitBackend {
         ...options,
         storeClient: sqlite,
         storeType: 'better-sqlite3',
-        tableName: SQLITE_TABLE,
+        tableName: COUNTERS_TABLE,
         tableCreated: true,
       });
       // Expired rows are dead weight only; a sweep now and then keeps the table small without a timer.
@@ -67,10 +71,24 @@ export function sqliteLimitBackend(sqlite: SqliteHandle): LimitBackend {
  * Counters in Redis, shared by every instance. `keyPrefix` keeps several services (or test runs)
  * on one Redis apart. The client is the caller's: this backend does not close it.
  */
-export function redisLimitBackend(client: Redis, keyPrefix = 'sms-verify'): LimitBackend {
+export function redisLimitBackend(client: Redis | Cluster, keyPrefix = 'sms-verify:limit'): LimitBackend {
   return {
     name: 'redis',
     limiter: (options) => new RateLimiterRedis({ ...options, keyPrefix: `${keyPrefix}:${options.keyPrefix}`, storeClient: client }),
+    close: async () => {},
+  } satisfies LimitBackend;
+}
+
+/**
+ * Counters in PostgreSQL (table rate_limit_counters, migration 004), shared by every instance on
+ * the database: the choice for several instances without Redis. Each take is one
+ * INSERT … ON CONFLICT … RETURNING, atomic in PostgreSQL. The pool is the caller's.
+ */
+export function postgresLimitBackend(pool: pg.Pool): LimitBackend {
+  return {
+    name: 'postgres',
+    limiter: (options) =>
+      new RateLimiterPostgres({ ...options, storeClient: pool, storeType: 'pool', tableName: COUNTERS_TABLE, tableCreated: true }),
     close: async () => {},
   } satisfies LimitBackend;
 }

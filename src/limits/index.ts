@@ -3,7 +3,7 @@ import type { LimitBackend } from './backends.js';
 import { fixedWindowLimit } from './fixed-window.js';
 import type { Limits } from './types.js';
 
-export { memoryLimitBackend, redisLimitBackend, sqliteLimitBackend, type LimitBackend } from './backends.js';
+export { memoryLimitBackend, postgresLimitBackend, redisLimitBackend, sqliteLimitBackend, type LimitBackend } from './backends.js';
 export type { LimitDecision, Limits, RateLimit } from './types.js';
 
 const HOUR = 3600;

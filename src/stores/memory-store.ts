@@ -50,10 +50,9 @@ export function memoryCaptchaStore(): CaptchaStore {
   const captchas = new Map<string, { answerHash: string; expiresAt: number }>();
   let writes = 0;
   return {
-    async put(id, answerHash, expiresAt) {
+    async put(id, answerHash, expiresAt, now) {
       captchas.set(id, { answerHash, expiresAt });
       if (++writes % 1000 === 0) {
-        const now = Date.now();
         for (const [k, v] of captchas) if (v.expiresAt <= now) captchas.delete(k);
       }
     },

@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { hashesEqual } from '../domain/codes.js';
-import type { CaptchaStore, CheckResult, CodeStore, HealthCheck, PendingCode } from './types.js';
+import type { CaptchaStore, CheckResult, CodeStore, PendingCode } from './types.js';
 
 interface CodeRow {
   code_hash: string;
@@ -91,22 +91,13 @@ export function sqliteCaptchaStore(db: Database): CaptchaStore {
   const sweep = db.prepare('DELETE FROM captchas WHERE expires_at <= ?');
   let writes = 0;
   return {
-    async put(id, answerHash, expiresAt) {
+    async put(id, answerHash, expiresAt, now) {
       insert.run(id, answerHash, expiresAt);
-      if (++writes % 500 === 0) sweep.run(Date.now());
+      if (++writes % 500 === 0) sweep.run(now);
     },
     async take(id, now) {
       const row = take.get(id);
       return row && row.expires_at > now ? row.answer_hash : undefined;
     },
   } satisfies CaptchaStore;
-}
-
-export function sqliteHealthCheck(db: Database): HealthCheck {
-  return {
-    name: 'sqlite',
-    async ping() {
-      db.prepare('SELECT 1').get();
-    },
-  };
 }

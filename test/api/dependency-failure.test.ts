@@ -7,7 +7,7 @@ describe('when another process holds the SQLite write lock', () => {
   beforeEach(async () => {
     t = await createTestApp();
     // The app would wait 5 s for the lock; a short wait keeps the test quick and the behaviour the same.
-    t.database.sqlite.pragma('busy_timeout = 50');
+    t.database!.sqlite.pragma('busy_timeout = 50');
   });
   afterEach(async () => {
     await t.close();

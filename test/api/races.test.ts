@@ -26,7 +26,8 @@ describe('races over real connections', () => {
     const winners = results.filter((r) => r.status === 201);
     expect(winners).toHaveLength(1);
     for (const loser of results.filter((r) => r.status !== 201)) {
-      expect(['phone_taken', 'code_invalid']).toContain(loser.body.error.code);
+      // Past ten checks in flight the wrong-code budget (FAILED_CHECKS_PER_PHONE_HOURLY) holds the rest back.
+      expect(['phone_taken', 'code_invalid', 'rate_limited']).toContain(loser.body.error.code);
     }
     // The one account can sign in; nothing else was created.
     const login = await postJson('/api/login/password', { phone: PHONE, password: PASSWORD });

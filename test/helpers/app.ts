@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { Writable } from 'node:stream';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { openSqliteDatabase, type Database } from '../../src/db/database.js';
+import { openSqliteDatabase, type SqliteDatabase } from '../../src/db/database.js';
 import { createLogger } from '../../src/logger.js';
 import { createServices, type Services } from '../../src/services.js';
 import { recordingSmsProvider, type RecordingSmsProvider } from './fake-sms.js';
@@ -36,8 +36,8 @@ export interface TestApp {
   config: Config;
   sms: RecordingSmsProvider;
   clock: FakeClock;
-  /** The app's own database connection. */
-  database: Database;
+  /** The app's own SQLite connection (undefined when DATABASE_URL is PostgreSQL). */
+  database: SqliteDatabase | undefined;
   /** Every log line written, parsed. */
   logs: Record<string, unknown>[];
   dir: string;
@@ -76,12 +76,12 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const logger = createLogger(config.logLevel, sink);
   const sms = options.sms ?? recordingSmsProvider();
   const clock = options.clock ?? fakeClock();
-  const database = openSqliteDatabase(config.sqlitePath);
+  const database = config.sqlitePath === undefined ? undefined : openSqliteDatabase(config.sqlitePath);
   const services = await createServices(config, TEST_SECRET, logger, {
     now: clock.now,
     sms,
     captchaText: () => CAPTCHA_TEXT,
-    database,
+    ...(database ? { database } : {}),
     ...(options.limitBackend ? { limitBackend: options.limitBackend } : {}),
   });
   const app = await buildApp({ config, services, logger, webRoot: options.webRoot });

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { describe, it } from 'vitest';
 import { openSqliteDatabase } from '../../src/db/database.js';
-import { memoryLimitBackend, redisLimitBackend, sqliteLimitBackend } from '../../src/limits/index.js';
+import { memoryLimitBackend, postgresLimitBackend, redisLimitBackend, sqliteLimitBackend } from '../../src/limits/index.js';
+import { backendAvailable, postgresTestSchema } from '../helpers/backends.js';
 import { limitBackendConformance } from './limits.conformance.js';
 
 limitBackendConformance('memory', async () => ({ backend: memoryLimitBackend(), close: async () => {} }));
@@ -23,4 +24,14 @@ if (redisUrl) {
     it.skip('skipped: set TEST_REDIS_URL=redis://127.0.0.1:6379 to run the limit conformance suite against Redis', () => {});
   });
   console.info('[limits] Redis conformance skipped: TEST_REDIS_URL is not set');
+}
+
+// PostgreSQL: the counters of several instances without Redis (RATE_LIMIT_STORE=auto on a postgres DATABASE_URL).
+const schema = postgresTestSchema();
+if (backendAvailable('TEST_DATABASE_URL')) {
+  limitBackendConformance('postgres', async () => {
+    const database = await schema.open();
+    await schema.truncate();
+    return { backend: postgresLimitBackend(database.pool), close: () => database.close() };
+  });
 }

@@ -40,8 +40,7 @@ describe('abuse and security configuration', () => {
     ['SMS_DAILY_BUDGET', '-1'],
     ['SMS_ALLOWED_COUNTRIES', 'china'],
     ['FAILED_CHECKS_PER_PHONE_HOURLY', '1.5'],
-    ['RATE_LIMIT_STORE', 'postgres'],
-    ['RATE_LIMIT_KEY_PREFIX', 'has spaces'],
+    ['RATE_LIMIT_STORE', 'mongo'],
     ['REDIS_URL', 'localhost:6379'],
     ['PRIVACY_MODE', 'paranoid'],
     ['ALLOW_TEST_NUMBERS_IN_PRODUCTION', 'yes'],
@@ -51,7 +50,13 @@ describe('abuse and security configuration', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}: .*\\(got "${value.replace(/[.*+?^$()]/g, '\\$&')}"\\)`));
   });
 
-  it('requires REDIS_URL for RATE_LIMIT_STORE=redis', () => {
-    expect(() => loadConfig({ RATE_LIMIT_STORE: 'redis' })).toThrow(/REDIS_URL: required when RATE_LIMIT_STORE=redis/);
+  it('picks the limit store from the rest of the config, and refuses one that cannot work', () => {
+    expect(loadConfig({}).rateLimitStore).toBe('sqlite');
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).rateLimitStore).toBe('postgres');
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', REDIS_URL: 'redis://h:6379' }).rateLimitStore).toBe('redis');
+    expect(loadConfig({ RATE_LIMIT_STORE: 'memory', REDIS_URL: 'redis://h:6379' }).rateLimitStore).toBe('memory');
+    expect(() => loadConfig({ RATE_LIMIT_STORE: 'redis' })).toThrow(/RATE_LIMIT_STORE: redis needs REDIS_URL or REDIS_CLUSTER_NODES/);
+    expect(() => loadConfig({ RATE_LIMIT_STORE: 'postgres' })).toThrow(/RATE_LIMIT_STORE: postgres needs DATABASE_URL=postgres/);
+    expect(() => loadConfig({ RATE_LIMIT_STORE: 'sqlite', DATABASE_URL: 'postgres://u@h/db' })).toThrow(/RATE_LIMIT_STORE: sqlite needs/);
   });
 });

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createTestApp, fakeClock, PHONE, post, type TestApp } from '../helpers/app.js';
 
 /** RATE_LIMIT_STORE wired from the environment, as an operator sets it. */
-describe('RATE_LIMIT_STORE', () => {
+describe('RATE_LIMIT_STORE (auto unless set)', () => {
   let t: TestApp | undefined;
   afterEach(async () => {
     await t?.close();
@@ -14,7 +14,7 @@ describe('RATE_LIMIT_STORE', () => {
 
   it('fails closed with 503 service_unavailable, not 500, when Redis does not answer', async () => {
     // Port 1 on loopback: nothing listens there, so every command fails at once.
-    t = await createTestApp({ env: { RATE_LIMIT_STORE: 'redis', REDIS_URL: 'redis://127.0.0.1:1' } });
+    t = await createTestApp({ env: { REDIS_URL: 'redis://127.0.0.1:1', REDIS_TIMEOUT_MS: '200' } });
     const res = await post(t.app, '/api/sms/send', { phone: PHONE, purpose: 'register' });
     expect(res.status).toBe(503);
     expect(res.body.error.code).toBe('service_unavailable');
@@ -22,9 +22,9 @@ describe('RATE_LIMIT_STORE', () => {
   });
 
   const redisUrl = process.env.TEST_REDIS_URL;
-  it.skipIf(!redisUrl)('counts in Redis when RATE_LIMIT_STORE=redis (TEST_REDIS_URL)', async () => {
+  it.skipIf(!redisUrl)('counts in Redis when REDIS_URL is set (TEST_REDIS_URL)', async () => {
     t = await createTestApp({
-      env: { RATE_LIMIT_STORE: 'redis', REDIS_URL: redisUrl!, RATE_LIMIT_KEY_PREFIX: `sms-verify-test-${process.pid}-${Date.now()}`, SMS_PER_PHONE_HOURLY: '1' },
+      env: { REDIS_URL: redisUrl!, REDIS_KEY_PREFIX: `sms-verify-test-${process.pid}-${Date.now()}:`, SMS_PER_PHONE_HOURLY: '1' },
     });
     expect((await post(t.app, '/api/sms/send', { phone: PHONE, purpose: 'register' })).status).toBe(200);
     t.clock.advance(61_000);

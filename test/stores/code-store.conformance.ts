@@ -105,10 +105,10 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     });
 
     it('burns a captcha on first use and honours its expiry', async () => {
-      await s.captchas.put('c1', 'answer', T0 + 300_000);
+      await s.captchas.put('c1', 'answer', T0 + 300_000, T0);
       expect(await s.captchas.take('c1', T0)).toBe('answer');
       expect(await s.captchas.take('c1', T0)).toBeUndefined();
-      await s.captchas.put('c2', 'answer', T0 + 300_000);
+      await s.captchas.put('c2', 'answer', T0 + 300_000, T0);
       expect(await s.captchas.take('c2', T0 + 300_000)).toBeUndefined();
       expect(await s.captchas.take('unknown', T0)).toBeUndefined();
     });

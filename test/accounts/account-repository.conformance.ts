@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PhoneTakenError, type AccountRepository, type User } from '../../src/domain/account-repository.js';
+
+export interface RepositoryFixture {
+  repo: AccountRepository;
+  close(): Promise<void>;
+}
+
+const T0 = Date.UTC(2026, 0, 1);
+const userFor = (phone: string, at = T0): User => ({ id: randomUUID(), phone, passwordHash: `hash-of-${phone}`, createdAt: at });
+
+/** The behaviour every AccountRepository must have, run against SQLite and PostgreSQL. */
+export function describeAccountRepositoryConformance(name: string, open: () => Promise<RepositoryFixture>): void {
+  describe(`${name} account repository conformance`, () => {
+    let f: RepositoryFixture;
+    beforeEach(async () => {
+      f = await open();
+    });
+    afterEach(async () => {
+      await f.close();
+    });
+
+    it('finds a created user by phone and by id, with times as numbers', async () => {
+      const user = userFor('+8613800138000');
+      await f.repo.createUser(user);
+      expect(await f.repo.findUserByPhone(user.phone)).toEqual(user);
+      expect(await f.repo.findUserById(user.id)).toEqual(user);
+      expect(typeof (await f.repo.findUserById(user.id))?.createdAt).toBe('number');
+      expect(await f.repo.findUserByPhone('+8613900139000')).toBeUndefined();
+      expect(await f.repo.findUserById(randomUUID())).toBeUndefined();
+    });
+
+    it('refuses a second account for one phone with PhoneTakenError', async () => {
+      await f.repo.createUser(userFor('+8613800138000'));
+      await expect(f.repo.createUser(userFor('+8613800138000'))).rejects.toBeInstanceOf(PhoneTakenError);
+    });
+
+    it('lets exactly one of ten concurrent createUser calls for one phone win; the others get PhoneTakenError', async () => {
+      const results = await Promise.allSettled(Array.from({ length: 10 }, () => f.repo.createUser(userFor('+8613800138000'))));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(PhoneTakenError);
+    });
+
+    it('updates a password', async () => {
+      const user = userFor('+8613800138000');
+      await f.repo.createUser(user);
+      await f.repo.updatePassword(user.id, 'new-hash', T0 + 1);
+      expect((await f.repo.findUserById(user.id))?.passwordHash).toBe('new-hash');
+    });
+
+    it('keeps sessions until they expire or are deleted', async () => {
+      const user = userFor('+8613800138000');
+      await f.repo.createUser(user);
+      await f.repo.createSession('token-hash-1', { userId: user.id, expiresAt: T0 + 1000 }, T0);
+      await f.repo.createSession('token-hash-2', { userId: user.id, expiresAt: T0 + 1000 }, T0);
+      expect(await f.repo.findSession('token-hash-1', T0 + 999)).toEqual({ userId: user.id, expiresAt: T0 + 1000 });
+      expect(await f.repo.findSession('token-hash-1', T0 + 1000)).toBeUndefined();
+      await f.repo.deleteSession('token-hash-1');
+      expect(await f.repo.findSession('token-hash-1', T0)).toBeUndefined();
+      expect(await f.repo.deleteSessionsOfUser(user.id)).toBe(1);
+      expect(await f.repo.findSession('token-hash-2', T0)).toBeUndefined();
+      expect(await f.repo.deleteSessionsOfUser(user.id)).toBe(0);
+    });
+  });
+}
