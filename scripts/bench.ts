@@ -172,6 +172,12 @@ async function main(): Promise<void> {
         CAPTCHA: 'off',
         LOG_LEVEL: 'info',
         LOG_REQUESTS,
+        // Every request comes from 127.0.0.1 and the numbers share prefixes: ceilings high enough that
+        // the limits are counted on every request (their cost is measured) but never refuse one.
+        SMS_PER_IP_HOURLY: '1000000',
+        SMS_PER_PREFIX_HOURLY: '1000000',
+        SMS_DAILY_BUDGET: '100000000',
+        CHECKS_PER_IP_HOURLY: '1000000',
       },
     },
   );
