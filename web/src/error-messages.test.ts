@@ -82,6 +82,18 @@ describe('API errors as messages for people', () => {
     expect(describeFailure(apiFailure('invalid_request', { field: 'purpose' }), 'submit').target).toBe('form');
   });
 
+  it('a missing or wrong second factor goes beside the authenticator-code input, whatever the route calls it', () => {
+    for (const field of ['code', 'totp', undefined]) {
+      expect(describeFailure(apiFailure('two_factor_invalid', field ? { field } : {}), 'submit').target).toBe('totp');
+    }
+    expect(describeFailure(apiFailure('two_factor_required', { field: 'totp' }), 'submit')).toEqual({ target: 'totp', key: 'errors.two_factor_required' });
+  });
+
+  it("the phone change form's newPhone is its phone input; an ended sign-in step is a message for the whole form", () => {
+    expect(describeFailure(apiFailure('phone_taken', { field: 'newPhone' }), 'submit')).toMatchObject({ target: 'phone', remedy: 'sign_in' });
+    expect(describeFailure(apiFailure('ticket_invalid', { field: 'ticket' }), 'submit')).toEqual({ target: 'form', key: 'errors.ticket_invalid' });
+  });
+
   it('offline, 5xx and unknown codes get a retryable message; an unknown 4xx does not', () => {
     expect(describeFailure({ kind: 'unreachable' }, 'submit')).toEqual({ target: 'form', key: 'errors.unreachable', remedy: 'retry' });
     for (const code of ['sms_send_failed', 'service_unavailable', 'internal_error'] as const) {
