@@ -1,5 +1,6 @@
 import type { ActivityEvent } from './api.js';
 import type { MessageSchema } from './locales/zh-CN.js';
+import { displayMasked } from './phone-display.js';
 
 type EventName = keyof MessageSchema['activity']['events'];
 type DetailName = keyof MessageSchema['activity']['details'];
@@ -35,7 +36,7 @@ function describeDetail(detail: string | null): ActivityLine['detail'] {
   const left = /^left=(\d+)$/.exec(detail);
   if (left) return { key: 'activity.details.recoveryLeft', params: { n: Number(left[1]) } };
   const from = /^from (\S+)$/.exec(detail);
-  if (from) return { key: 'activity.details.from', params: { phone: from[1]! } };
+  if (from) return { key: 'activity.details.from', params: { phone: displayMasked(from[1]!) } };
   // "register:notice": the SMS told a registered number it already has an account (strict privacy), it carried no code.
   const purpose = detail.endsWith(':notice') ? detail.slice(0, -':notice'.length) : detail;
   if (purpose !== detail && KNOWN_DETAILS.has(purpose)) return { key: 'activity.details.notice' };
@@ -52,7 +53,7 @@ export function describeActivity(event: ActivityEvent, events: MessageSchema['ac
   const line: ActivityLine = {
     key: isEventName(event.type, events) ? `activity.events.${event.type}` : 'activity.events.other',
     at: new Date(event.at),
-    phone: event.phone,
+    phone: event.phone === null ? null : displayMasked(event.phone),
     ip: event.ip,
   };
   const detail = describeDetail(event.detail);

@@ -39,7 +39,7 @@ describe('the activity list', () => {
   const event = (type: string, detail: string | null = null): ActivityEvent => ({
     type,
     at: '2026-11-25T09:30:00.000Z',
-    phone: '138****8000',
+    phone: '+86138****8000',
     ip: '203.0.113.7',
     userAgent: 'Mozilla/5.0',
     detail,
@@ -56,7 +56,8 @@ describe('the activity list', () => {
     expect(text(event('sms_sent', 'change_phone'), 'en')).toBe('SMS sent · phone change');
     expect(text(event('sms_sent', 'register:notice'), 'en')).toBe('SMS sent · notice');
     expect(text(event('recovery_code_used', 'left=9'), 'en')).toBe('Recovery code used · 9 left');
-    expect(text(event('phone_changed', 'from 138****8000'), 'zh-CN')).toBe('更换手机号 · 原号码 138****8000');
+    expect(text(event('phone_changed', 'from +86138****8000'), 'zh-CN')).toBe('更换手机号 · 原号码 138****8000');
+    expect(text(event('phone_changed', 'from +4477****0123'), 'en')).toBe('Phone number changed · was +4477****0123');
     expect(text(event('two_factor_enabled'), 'zh-CN')).toBe('开启两步验证');
   });
 

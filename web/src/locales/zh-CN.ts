@@ -5,7 +5,13 @@ import type { ErrorCode } from '../../../src/errors.js';
  * variants a page picks from the error's details, plus `unreachable` for when no answer came.
  */
 export type ErrorMessages = Record<
-  ErrorCode | 'code_invalid_attempts' | 'code_invalid_last' | 'rate_limited_later' | 'unreachable' | 'captcha_widget_failed',
+  | ErrorCode
+  | 'code_invalid_attempts'
+  | 'code_invalid_last'
+  | 'rate_limited_later'
+  | 'unreachable'
+  | 'captcha_widget_failed'
+  | 'captcha_widget_invalid',
   string
 >;
 
@@ -236,6 +242,7 @@ const zhCN = {
     two_factor_setup_required: '请先开始设置两步验证。',
     ticket_invalid: '这一步已过期或已完成，请重新登录。',
     captcha_widget_failed: '人机验证加载失败，请检查网络后重试。',
+    captcha_widget_invalid: '人机验证未通过或已过期，已重新验证，请再试一次。',
     unreachable: '网络连接失败，请检查网络后重试。',
   } satisfies ErrorMessages,
   actions: {
