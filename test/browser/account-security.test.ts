@@ -319,7 +319,7 @@ describe.runIf(chromiumAvailable())('account security pages in a real browser', 
     await label('Verification code').fill(await sms.code(next.e164, 'change_phone'));
     await label('Current password').fill('not the password');
     await button('Change phone number').click();
-    await page.getByText('Wrong phone number or password.').waitFor();
+    await page.getByText('That is not your current password.').waitFor();
     expect(await isFocused(label('Current password'))).toBe(true);
     await screenshot(page, 'account-phone-change.en');
 

@@ -81,6 +81,15 @@ const FIELD_OF_REQUEST: Record<string, FieldName> = {
 };
 
 /**
+ * For a form where a signed-in person types their current password again (turning 2FA off,
+ * changing the number): "wrong phone number or password" would send them looking at a number
+ * they never typed.
+ */
+export function forReauthentication(message: FormMessage): FormMessage {
+  return message.key === 'errors.invalid_credentials' ? { ...message, key: 'errors.wrong_current_password' } : message;
+}
+
+/**
  * Turns a failed API call into the message a form shows, and where.
  *
  * @example

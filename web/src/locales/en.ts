@@ -227,6 +227,7 @@ const en: MessageSchema = {
     two_factor_setup_required: 'Start the two-step verification setup first.',
     ticket_invalid: 'This step expired or was already completed. Sign in again.',
     captcha_widget_failed: 'The security check did not load. Check your connection and try again.',
+    wrong_current_password: 'That is not your current password.',
     captcha_widget_invalid: 'The security check failed or expired. It has started again; try once more.',
     unreachable: 'Could not reach the server. Check your connection and try again.',
   },

@@ -11,7 +11,8 @@ export type ErrorMessages = Record<
   | 'rate_limited_later'
   | 'unreachable'
   | 'captcha_widget_failed'
-  | 'captcha_widget_invalid',
+  | 'captcha_widget_invalid'
+  | 'wrong_current_password',
   string
 >;
 
@@ -242,6 +243,7 @@ const zhCN = {
     two_factor_setup_required: '请先开始设置两步验证。',
     ticket_invalid: '这一步已过期或已完成，请重新登录。',
     captcha_widget_failed: '人机验证加载失败，请检查网络后重试。',
+    wrong_current_password: '当前密码不正确。',
     captcha_widget_invalid: '人机验证未通过或已过期，已重新验证，请再试一次。',
     unreachable: '网络连接失败，请检查网络后重试。',
   } satisfies ErrorMessages,
