@@ -124,6 +124,7 @@ describe.runIf(chromiumAvailable())('account security pages in a real browser', 
     context = await phoneContext(browser);
     page = await context.newPage();
     pageErrors = watchForPageErrors(page);
+    // A step that has not happened in 8 s will not: fail there, naming the locator, rather than at the test's 30 s.
     page.setDefaultTimeout(8000);
   });
   afterEach(async () => {
