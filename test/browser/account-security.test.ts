@@ -12,7 +12,11 @@ import { chromiumAvailable, launchChromium, outbox, phoneContext, screenshot, wa
 const PASSWORD = 'correct horse battery';
 const SITE_KEY = 'fake-site-key';
 const SITEVERIFY_SECRET = 'fake-siteverify-secret';
-const TURNSTILE_SCRIPT = 'https://challenges.cloudflare.com/turnstile/v0/api.js?render=explicit';
+/** The vendors' scripts as the page asks for them, the global each defines, and its language option. */
+const WIDGETS = {
+  turnstile: { script: 'https://challenges.cloudflare.com/turnstile/v0/api.js?render=explicit', name: 'Turnstile' },
+  hcaptcha: { script: 'https://js.hcaptcha.com/1/api.js?render=explicit', name: 'hCaptcha' },
+} as const;
 
 /** A mainland number as a person types it, and as the server stores it. Numbers 139… keep clear of pages.test.ts (138…). */
 const number = (last: number) => {
@@ -24,15 +28,15 @@ const number = (last: number) => {
 const totp = (secret: string, stepsAhead = 0) => generate({ secret, epoch: Math.floor(Date.now() / 1000) + stepsAhead * 30 });
 
 /**
- * Stands in for Cloudflare's script (the real one cannot load here): the same explicit-render API,
- * solving at once with tokens good-1, good-2, … and a new one on each reset, as Turnstile does.
+ * Stands in for the vendor's script (the real one cannot load here): the same explicit-render API,
+ * solving at once with tokens good-KIND-1, good-KIND-2, … and a new one on each reset, as the real widgets do.
  */
-const FAKE_TURNSTILE = `
-window.turnstile = (() => {
+const fakeWidgetScript = (kind: keyof typeof WIDGETS) => `
+window.${kind} = (() => {
   let issued = 0;
   const widgets = new Map();
   const solve = (w) => {
-    const token = 'good-' + ++issued;
+    const token = 'good-${kind}-' + ++issued;
     setTimeout(() => {
       w.options.callback(token);
       w.box.dataset.token = token;
@@ -42,8 +46,8 @@ window.turnstile = (() => {
     render(container, options) {
       const id = 'widget-' + (widgets.size + 1);
       const box = document.createElement('div');
-      box.className = 'fake-turnstile';
-      box.textContent = 'Fake Turnstile (' + options.sitekey + ', ' + options.language + ')';
+      box.className = 'fake-widget';
+      box.textContent = 'Fake ${WIDGETS[kind].name} (' + options.sitekey + ', ' + (options.language ?? options.hl) + ')';
       box.style.cssText = 'width:300px;height:65px;border:1px solid #ccc;display:flex;align-items:center;justify-content:center';
       container.append(box);
       const w = { box, options };
@@ -56,7 +60,7 @@ window.turnstile = (() => {
   };
 })();`;
 
-/** Cloudflare's siteverify, locally: right secret, tokens starting good-, each once; or told to refuse the next one. */
+/** Cloudflare's and hCaptcha's siteverify, locally: right secret, tokens starting good-, each once; or told to refuse the next one. */
 function fakeSiteverify() {
   const seen = new Set<string>();
   const tokens: string[] = [];
@@ -100,7 +104,7 @@ describe.runIf(chromiumAvailable())('account security pages in a real browser', 
     ...extra,
   });
   let server: ServerProcess;
-  let turnstileServer: ServerProcess;
+  const widgetServers: Partial<Record<keyof typeof WIDGETS, ServerProcess>> = {};
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -108,16 +112,17 @@ describe.runIf(chromiumAvailable())('account security pages in a real browser', 
 
   beforeAll(async () => {
     const verifyUrl = await siteverify.start();
-    [server, turnstileServer, browser] = await Promise.all([
+    const widgetServer = (kind: keyof typeof WIDGETS) =>
+      startServerProcess(serverEnv(kind, { CAPTCHA: kind, CAPTCHA_SECRET: SITEVERIFY_SECRET, CAPTCHA_SITE_KEY: SITE_KEY, CAPTCHA_VERIFY_URL: verifyUrl }));
+    [server, widgetServers.turnstile, widgetServers.hcaptcha, browser] = await Promise.all([
       startServerProcess(serverEnv('security')),
-      startServerProcess(
-        serverEnv('turnstile', { CAPTCHA: 'turnstile', CAPTCHA_SECRET: SITEVERIFY_SECRET, CAPTCHA_SITE_KEY: SITE_KEY, CAPTCHA_VERIFY_URL: verifyUrl }),
-      ),
+      widgetServer('turnstile'),
+      widgetServer('hcaptcha'),
       launchChromium(),
     ]);
   });
   afterAll(async () => {
-    await Promise.all([browser?.close(), server?.stop(), turnstileServer?.stop(), siteverify.stop()]);
+    await Promise.all([browser?.close(), server?.stop(), widgetServers.turnstile?.stop(), widgetServers.hcaptcha?.stop(), siteverify.stop()]);
     rmSync(dir, { recursive: true, force: true });
   });
   beforeEach(async () => {
@@ -394,28 +399,35 @@ describe.runIf(chromiumAvailable())('account security pages in a real browser', 
     expect(await label('Current password').count()).toBe(0);
   });
 
-  it('with CAPTCHA=turnstile: renders the widget, sends its token, and resets it after each send', async () => {
-    await page.route(TURNSTILE_SCRIPT, (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: FAKE_TURNSTILE }));
-    const phone = number(8);
-    await open('/register?lang=en', turnstileServer.url);
-    const widget = page.locator('.fake-turnstile');
-    await page.getByRole('group', { name: 'Security check' }).waitFor();
-    await expect.poll(() => widget.getAttribute('data-token')).toBe('good-1');
-    expect(await widget.textContent()).toBe(`Fake Turnstile (${SITE_KEY}, en)`);
-    expect(await page.getByLabel('Image code').count()).toBe(0);
-    await screenshot(page, 'register-turnstile.en');
+  it.each([
+    ['turnstile', 8, 'en', 'en'],
+    // hCaptcha's language option is hl=zh-CN; Turnstile would be language=zh-cn.
+    ['hcaptcha', 9, 'zh-CN', 'zh-CN'],
+  ] as const)('with CAPTCHA=%s: renders the widget, sends its token, and resets it after each send', async (kind, last, locale, widgetLanguage) => {
+    const { script, name } = WIDGETS[kind];
+    await page.route(script, (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: fakeWidgetScript(kind) }));
+    const phone = number(last);
+    const tokensBefore = siteverify.tokens.length;
+    await open(`/register?lang=${locale === 'en' ? 'en' : 'zh'}`, widgetServers[kind]!.url);
+    const widget = page.locator('.fake-widget');
+    await page.getByRole('group', { name: locale === 'en' ? 'Security check' : '人机验证' }).waitFor();
+    await expect.poll(() => widget.getAttribute('data-token')).toBe(`good-${kind}-1`);
+    expect(await widget.textContent()).toBe(`Fake ${name} (${SITE_KEY}, ${widgetLanguage})`);
+    expect(await page.locator('img[src^="data:image"]').count()).toBe(0);
+    await screenshot(page, `register-${kind}.${locale}`);
 
     // Refused by siteverify (expired while the person hesitated): said beside the widget, which gives a new token.
     siteverify.refuseNext();
-    await label('Phone number').fill(phone.typed);
-    await button('Send code').click();
-    await page.getByText('The security check failed or expired.').waitFor();
-    await expect.poll(() => widget.getAttribute('data-token')).toBe('good-2');
-    await screenshot(page, 'register-turnstile-refused.en');
-    await button('Send code').click();
+    await page.getByRole('textbox').first().fill(phone.typed);
+    const send = page.getByRole('button', { name: locale === 'en' ? 'Send code' : '获取验证码' });
+    await send.click();
+    await page.getByText(locale === 'en' ? 'The security check failed or expired.' : '人机验证未通过或已过期').waitFor();
+    await expect.poll(() => widget.getAttribute('data-token')).toBe(`good-${kind}-2`);
+    await screenshot(page, `register-${kind}-refused.${locale}`);
+    await send.click();
     await sms.code(phone.e164, 'register');
-    expect(siteverify.tokens).toEqual(['good-1', 'good-2']);
+    expect(siteverify.tokens.slice(tokensBefore)).toEqual([`good-${kind}-1`, `good-${kind}-2`]);
     // Single use: the page asked the widget for a new token right after the send.
-    await expect.poll(() => widget.getAttribute('data-token')).toBe('good-3');
+    await expect.poll(() => widget.getAttribute('data-token')).toBe(`good-${kind}-3`);
   });
 });
