@@ -47,8 +47,9 @@ window.${kind} = (() => {
       const id = 'widget-' + (widgets.size + 1);
       const box = document.createElement('div');
       box.className = 'fake-widget';
-      box.textContent = 'Fake ${WIDGETS[kind].name} (' + options.sitekey + ', ' + (options.language ?? options.hl) + ')';
-      box.style.cssText = 'width:300px;height:65px;border:1px solid #ccc;display:flex;align-items:center;justify-content:center';
+      box.textContent = 'Fake ${WIDGETS[kind].name} (' + options.sitekey + ', ' + (options.language ?? options.hl) + ', ' + options.size + ')';
+      const [width, height] = options.size === 'compact' ? [150, 140] : [300, 65];
+      box.style.cssText = 'width:' + width + 'px;height:' + height + 'px;border:1px solid #ccc;display:flex;align-items:center;justify-content:center;text-align:center';
       container.append(box);
       const w = { box, options };
       widgets.set(id, w);
@@ -412,7 +413,8 @@ describe.runIf(chromiumAvailable())('account security pages in a real browser', 
     const widget = page.locator('.fake-widget');
     await page.getByRole('group', { name: locale === 'en' ? 'Security check' : '人机验证' }).waitFor();
     await expect.poll(() => widget.getAttribute('data-token')).toBe(`good-${kind}-1`);
-    expect(await widget.textContent()).toBe(`Fake ${name} (${SITE_KEY}, ${widgetLanguage})`);
+    // The normal widget (300 px) does not fit the card on a 360 px screen: the compact one does.
+    expect(await widget.textContent()).toBe(`Fake ${name} (${SITE_KEY}, ${widgetLanguage}, compact)`);
     expect(await page.locator('img[src^="data:image"]').count()).toBe(0);
     await screenshot(page, `register-${kind}.${locale}`);
 

@@ -17,15 +17,20 @@ interface WidgetApi {
  * the server runs that captcha (src/http/web-pages.ts). Tests intercept these URLs and answer a
  * small fake, so no override is built into the page.
  */
-const VENDORS: Record<WidgetKind, { script: string; global: WidgetKind; language: (locale: string) => Record<string, string> }> = {
+const VENDORS: Record<
+  WidgetKind,
+  { script: string; global: WidgetKind; language: (locale: string) => Record<string, string>; normalWidth: number }
+> = {
   turnstile: {
     script: 'https://challenges.cloudflare.com/turnstile/v0/api.js?render=explicit',
     global: 'turnstile',
+    normalWidth: 300,
     language: (locale) => ({ language: locale === 'en' ? 'en' : 'zh-cn' }),
   },
   hcaptcha: {
     script: 'https://js.hcaptcha.com/1/api.js?render=explicit',
     global: 'hcaptcha',
+    normalWidth: 303,
     language: (locale) => ({ hl: locale === 'en' ? 'en' : 'zh-CN' }),
   },
 };
@@ -94,6 +99,8 @@ export function useCaptchaWidget(): CaptchaWidgetState {
       if (mine !== mountCall) return;
       const id = api.render(container, {
         sitekey: siteKey,
+        // The normal widget is a fixed 300 px: on a 360 px phone the card is narrower, so the compact one fits instead.
+        size: container.clientWidth < VENDORS[kind].normalWidth ? 'compact' : 'normal',
         ...VENDORS[kind].language(locale),
         callback: (value: string) => {
           token.value = value;
