@@ -78,7 +78,7 @@ export async function buildApp({ config, services, logger, webRoot = WEB_DIST }:
   await app.register(twoFactorRoutes, { services });
   await app.register(accountSettingsRoutes, { services });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  if (hasBuiltPages(webRoot)) await app.register(webPages, { root: webRoot });
+  if (hasBuiltPages(webRoot)) await app.register(webPages, { root: webRoot, captcha: config.captcha });
   else logger.info({ webRoot }, 'web pages not built (npm run build:web); serving the API only');
 
   return app;

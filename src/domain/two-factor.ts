@@ -46,6 +46,8 @@ export interface TwoFactorDeps {
 
 export interface TwoFactorService {
   isEnabled(userId: string): Promise<boolean>;
+  /** Whether 2FA is on and how many recovery codes are unused, for the account page. */
+  status(userId: string): Promise<{ enabled: boolean; recoveryCodesLeft: number }>;
   setup(userId: string): Promise<TwoFactorSetup>;
   /** Confirms the setup with a current code; returns the recovery codes, shown once. */
   enable(userId: string, code: string, client: ClientContext): Promise<{ recoveryCodes: string[] }>;
@@ -128,6 +130,11 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
     async isEnabled(userId) {
       const record = await repo.find(userId);
       return record !== undefined && record.enabledAt !== null;
+    },
+
+    async status(userId) {
+      const enabled = await this.isEnabled(userId);
+      return { enabled, recoveryCodesLeft: enabled ? await repo.countUnusedRecoveryCodes(userId) : 0 };
     },
 
     async setup(userId) {

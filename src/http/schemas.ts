@@ -118,6 +118,11 @@ export const TwoFactorSetupResponse = Type.Object({
   secret: Type.String({ description: 'Base32 secret, to type in by hand' }),
 });
 
+export const TwoFactorStatusResponse = Type.Object({
+  enabled: Type.Boolean(),
+  recoveryCodesLeft: Type.Integer({ description: 'Unused recovery codes; 0 while 2FA is off' }),
+});
+
 export const TwoFactorEnableBody = Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$', description: 'The current authenticator code' }) });
 export const TwoFactorEnableResponse = Type.Object({
   enabled: Type.Literal(true),

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CaptchaKind } from '../config.js';
 
 /** Where `vite build` puts the pages. Resolved from this file, so it holds for src/ (tsx) and dist/ (built). */
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -12,14 +13,46 @@ export function hasBuiltPages(root: string): boolean {
   return existsSync(join(root, 'index.html'));
 }
 
-// A sign-in page must not be framed (clickjacking) nor run scripts from elsewhere. The captcha is a data: URL.
-const PAGE_HEADERS: Record<string, string> = {
-  'content-security-policy':
-    "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'same-origin',
-  'x-frame-options': 'DENY',
+/**
+ * Origins a captcha widget loads its script and challenge frame from, as Cloudflare and hCaptcha
+ * document them for a Content-Security-Policy. Allowed only when that captcha is configured.
+ */
+const WIDGET_SOURCES: Partial<Record<CaptchaKind, { script: string; frame: string; style?: string; connect?: string }>> = {
+  turnstile: { script: 'https://challenges.cloudflare.com', frame: 'https://challenges.cloudflare.com' },
+  hcaptcha: {
+    script: 'https://hcaptcha.com https://*.hcaptcha.com',
+    frame: 'https://hcaptcha.com https://*.hcaptcha.com',
+    style: 'https://hcaptcha.com https://*.hcaptcha.com',
+    connect: 'https://hcaptcha.com https://*.hcaptcha.com',
+  },
 };
+
+/**
+ * Headers of the page itself. A sign-in page must not be framed (clickjacking) nor run scripts
+ * from elsewhere; the image captcha is a data: URL. The one exception is the widget of a
+ * Turnstile or hCaptcha deployment, which cannot work without its vendor's script and frame.
+ */
+export function pageHeaders(captcha: CaptchaKind = 'off'): Record<string, string> {
+  const widget = WIDGET_SOURCES[captcha];
+  const extra = (sources: string | undefined) => (sources ? ` ${sources}` : '');
+  const csp = [
+    "default-src 'self'",
+    "img-src 'self' data:",
+    `script-src 'self'${extra(widget?.script)}`,
+    `style-src 'self'${extra(widget?.style)}`,
+    `connect-src 'self'${extra(widget?.connect)}`,
+    ...(widget ? [`frame-src ${widget.frame}`] : []),
+    "frame-ancestors 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+  ].join('; ');
+  return {
+    'content-security-policy': csp,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'same-origin',
+    'x-frame-options': 'DENY',
+  };
+}
 
 /** Paths the single-page app owns: everything but the API and names that look like files. */
 function isPageRoute(path: string): boolean {
@@ -33,7 +66,8 @@ function isPageRoute(path: string): boolean {
  * every load so a deploy takes effect at once. Page routes (/register, /account, …) get
  * index.html and the client router takes over; /api/* keeps answering the JSON not_found.
  */
-export const webPages: FastifyPluginAsync<{ root: string }> = async (app, { root }) => {
+export const webPages: FastifyPluginAsync<{ root: string; captcha?: CaptchaKind }> = async (app, { root, captcha }) => {
+  const headers = pageHeaders(captcha);
   await app.register(fastifyStatic, {
     root,
     // One route per built file instead of a catch-all, so /healthz, /docs and /api/* stay as they are.
@@ -46,7 +80,7 @@ export const webPages: FastifyPluginAsync<{ root: string }> = async (app, { root
         return;
       }
       res.setHeader('cache-control', 'no-cache');
-      if (path.endsWith('.html')) for (const [name, value] of Object.entries(PAGE_HEADERS)) res.setHeader(name, value);
+      if (path.endsWith('.html')) for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     },
   });
 

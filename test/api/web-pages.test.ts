@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pageHeaders } from '../../src/http/web-pages.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 
 const NOT_FOUND = { error: { code: 'not_found', message: 'No such route.' } };
@@ -80,5 +81,32 @@ describe('without built pages', () => {
     expect((await t.app.inject({ method: 'GET', url: '/register' })).json()).toEqual(NOT_FOUND);
     expect((await t.app.inject({ method: 'GET', url: '/api/config' })).statusCode).toBe(200);
     expect(t.logs.some((l) => String(l.msg).includes('web pages not built'))).toBe(true);
+  });
+});
+
+describe('the content security policy of the pages', () => {
+  const directives = (csp: string) => Object.fromEntries(csp.split('; ').map((d) => [d.split(' ')[0], d.split(' ').slice(1)]));
+
+  it('allows no script, style or frame from elsewhere without a widget captcha', () => {
+    for (const kind of ['off', 'image'] as const) {
+      const csp = directives(pageHeaders(kind)['content-security-policy']!);
+      expect(csp['script-src']).toEqual(["'self'"]);
+      expect(csp['style-src']).toEqual(["'self'"]);
+      expect(csp['frame-src']).toBeUndefined();
+      expect(csp['frame-ancestors']).toEqual(["'none'"]);
+    }
+  });
+
+  it("allows Turnstile's and hCaptcha's documented origins only when that captcha is on", () => {
+    const turnstile = directives(pageHeaders('turnstile')['content-security-policy']!);
+    expect(turnstile['script-src']).toEqual(["'self'", 'https://challenges.cloudflare.com']);
+    expect(turnstile['frame-src']).toEqual(['https://challenges.cloudflare.com']);
+    expect(turnstile['style-src']).toEqual(["'self'"]);
+    const hcaptcha = directives(pageHeaders('hcaptcha')['content-security-policy']!);
+    for (const directive of ['script-src', 'style-src', 'connect-src']) {
+      expect(hcaptcha[directive]).toEqual(["'self'", 'https://hcaptcha.com', 'https://*.hcaptcha.com']);
+    }
+    expect(hcaptcha['frame-src']).toEqual(['https://hcaptcha.com', 'https://*.hcaptcha.com']);
+    expect(hcaptcha['frame-ancestors']).toEqual(["'none'"]);
   });
 });

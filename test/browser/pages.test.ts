@@ -94,8 +94,8 @@ describe.runIf(chromiumAvailable())('the web pages in a real browser', () => {
     await page.getByRole('button', { name: 'Sign up' }).click();
 
     await page.waitForURL('**/account');
-    await page.getByText('138****8000').waitFor();
-    const created = page.locator('time');
+    await page.getByRole('definition').filter({ hasText: '138****8000' }).waitFor();
+    const created = page.getByRole('definition').locator('time');
     expect(new Date((await created.getAttribute('datetime'))!).getTime()).toBeGreaterThan(Date.now() - 60_000);
     expect(await created.textContent()).toMatch(/20\d\d/);
     await screenshot(page, 'account.en');
@@ -259,7 +259,7 @@ describe.runIf(chromiumAvailable())('the web pages in a real browser', () => {
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL('**/account');
-    await page.getByText('138****8004').waitFor();
+    await page.getByRole('definition').filter({ hasText: '138****8004' }).waitFor();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL('**/login');
 
@@ -271,7 +271,7 @@ describe.runIf(chromiumAvailable())('the web pages in a real browser', () => {
     await screenshot(page, 'login-sms.en');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL('**/account');
-    await page.getByText('138****8004').waitFor();
+    await page.getByRole('definition').filter({ hasText: '138****8004' }).waitFor();
   });
 
   it('resets the password, ending the session, and signs in with the new one', async () => {
@@ -347,7 +347,7 @@ describe.runIf(chromiumAvailable())('the web pages in a real browser', () => {
     await page.getByLabel('密码', { exact: true }).fill(PASSWORD);
     await page.getByRole('button', { name: '登录', exact: true }).click();
     await page.waitForURL('**/account');
-    await page.getByText('138****8009').waitFor();
+    await page.getByRole('definition').filter({ hasText: '138****8009' }).waitFor();
     await page.getByText('注册时间').waitFor();
     await page.getByRole('button', { name: '退出登录' }).waitFor();
     await screenshot(page, 'account.zh-CN');

@@ -65,6 +65,21 @@ describe('two-factor authentication', () => {
     expect(again.body.error.code).toBe('ticket_invalid');
   });
 
+  it('GET /api/2fa tells the account page whether 2FA is on and how many recovery codes are left', async () => {
+    const get = () => t.app.inject({ method: 'GET', url: '/api/2fa', headers: auth });
+    expect((await get()).json()).toEqual({ enabled: false, recoveryCodesLeft: 0 });
+    // A setup not yet confirmed is not on.
+    await setUp();
+    expect((await get()).json()).toEqual({ enabled: false, recoveryCodesLeft: 0 });
+    const { recoveryCodes } = await enable();
+    expect((await get()).json()).toEqual({ enabled: true, recoveryCodesLeft: 10 });
+    const ticket = (await post(t.app, '/api/login/password', { phone: PHONE, password: PASSWORD })).body.ticket;
+    expect((await post(t.app, '/api/login/2fa', { ticket, code: recoveryCodes[0] })).status).toBe(200);
+    expect((await get()).json()).toEqual({ enabled: true, recoveryCodesLeft: 9 });
+    expect((await get()).headers['cache-control']).toBe('no-store');
+    expect((await t.app.inject({ method: 'GET', url: '/api/2fa' })).json().error.code).toBe('unauthorized');
+  });
+
   it('asks for the second step after an SMS sign-in too', async () => {
     await enable();
     const code = await sendCode(t, PHONE, 'login');

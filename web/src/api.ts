@@ -2,11 +2,14 @@ import axios, { type AxiosResponse } from 'axios';
 import type { Static } from 'typebox';
 import type { ErrorCode } from '../../src/errors.js';
 import type {
+  ActivityResponse,
   AuthResponse,
   CaptchaResponse,
   ErrorResponse,
+  LoginResponse,
   MeResponse,
   PasswordLoginBody,
+  PhoneChangeBody,
   PublicConfigResponse,
   RegisterBody,
   ResetPasswordBody,
@@ -14,10 +17,22 @@ import type {
   SendSmsBody,
   SendSmsResponse,
   SmsLoginBody,
+  TwoFactorDisableBody,
+  TwoFactorDisableResponse,
+  TwoFactorEnableBody,
+  TwoFactorEnableResponse,
+  TwoFactorLoginBody,
+  TwoFactorSetupResponse,
+  TwoFactorStatusResponse,
 } from '../../src/http/schemas.js';
 
 export type { AuthResponse, CaptchaResponse, MeResponse, PublicConfigResponse, SendSmsResponse, User } from '../../src/http/schemas.js';
 export type Purpose = SendSmsBody['purpose'];
+/** A session, or with 2FA on the ticket for the second step (POST /api/login/2fa). */
+export type LoginResult = Static<typeof LoginResponse>;
+export type TwoFactorSetup = Static<typeof TwoFactorSetupResponse>;
+export type TwoFactorStatus = Static<typeof TwoFactorStatusResponse>;
+export type ActivityEvent = Static<typeof ActivityResponse>['events'][number];
 
 /** The `error` object of an API error body, with its code narrowed to the server's catalogue. */
 export type ApiErrorDetails = Omit<ErrorResponse['error'], 'code'> & { code: ErrorCode };
@@ -72,9 +87,16 @@ export const api = {
   captcha: () => call(http.get<CaptchaResponse>('/captcha')),
   sendCode: (body: SendSmsBody) => call(http.post<SendSmsResponse>('/sms/send', body)),
   register: (body: RegisterBody) => call(http.post<AuthResponse>('/register', body)),
-  loginWithPassword: (body: PasswordLoginBody) => call(http.post<AuthResponse>('/login/password', body)),
-  loginWithCode: (body: SmsLoginBody) => call(http.post<AuthResponse>('/login/sms', body)),
+  loginWithPassword: (body: PasswordLoginBody) => call(http.post<LoginResult>('/login/password', body)),
+  loginWithCode: (body: SmsLoginBody) => call(http.post<LoginResult>('/login/sms', body)),
+  loginSecondStep: (body: Static<typeof TwoFactorLoginBody>) => call(http.post<AuthResponse>('/login/2fa', body)),
   resetPassword: (body: ResetPasswordBody) => call(http.post<Static<typeof ResetPasswordResponse>>('/password/reset', body)),
   me: () => call(http.get<MeResponse>('/me')),
+  twoFactorStatus: () => call(http.get<TwoFactorStatus>('/2fa')),
+  twoFactorSetup: () => call(http.post<TwoFactorSetup>('/2fa/setup')),
+  twoFactorEnable: (body: Static<typeof TwoFactorEnableBody>) => call(http.post<Static<typeof TwoFactorEnableResponse>>('/2fa/enable', body)),
+  twoFactorDisable: (body: Static<typeof TwoFactorDisableBody>) => call(http.post<Static<typeof TwoFactorDisableResponse>>('/2fa/disable', body)),
+  changePhone: (body: Static<typeof PhoneChangeBody>) => call(http.post<MeResponse>('/phone/change', body)),
+  activity: () => call(http.get<Static<typeof ActivityResponse>>('/account/activity')),
   logout: () => call(http.post<void>('/logout')),
 };

@@ -2,7 +2,7 @@ import { AxiosError, AxiosHeaders, type AxiosResponse } from 'axios';
 import { describe, expect, it } from 'vitest';
 import { ERRORS, type ErrorCode } from '../../src/errors.js';
 import { toFailure, type ApiFailure } from './api.js';
-import { describeFailure, type FormMessage } from './error-messages.js';
+import { describeFailure, forReauthentication, type FormMessage } from './error-messages.js';
 import { createAppI18n, type Locale } from './i18n.js';
 import en from './locales/en.js';
 import zhCN from './locales/zh-CN.js';
@@ -80,6 +80,25 @@ describe('API errors as messages for people', () => {
     expect(describeFailure(apiFailure('captcha_invalid', { field: 'captchaAnswer' }), 'send').target).toBe('captcha');
     expect(describeFailure(apiFailure('invalid_request', { field: 'code' }), 'submit').target).toBe('code');
     expect(describeFailure(apiFailure('invalid_request', { field: 'purpose' }), 'submit').target).toBe('form');
+  });
+
+  it('a missing or wrong second factor goes beside the authenticator-code input, whatever the route calls it', () => {
+    for (const field of ['code', 'totp', undefined]) {
+      expect(describeFailure(apiFailure('two_factor_invalid', field ? { field } : {}), 'submit').target).toBe('totp');
+    }
+    expect(describeFailure(apiFailure('two_factor_required', { field: 'totp' }), 'submit')).toEqual({ target: 'totp', key: 'errors.two_factor_required' });
+  });
+
+  it('a wrong password typed again while signed in says "current password", not "phone number or password"', () => {
+    const message = forReauthentication(describeFailure(apiFailure('invalid_credentials', { field: 'password' }), 'submit'));
+    expect(message).toEqual({ target: 'password', key: 'errors.wrong_current_password' });
+    expect(render(message, 'en')).toBe('That is not your current password.');
+    expect(forReauthentication(describeFailure(apiFailure('two_factor_invalid'), 'submit')).key).toBe('errors.two_factor_invalid');
+  });
+
+  it("the phone change form's newPhone is its phone input; an ended sign-in step is a message for the whole form", () => {
+    expect(describeFailure(apiFailure('phone_taken', { field: 'newPhone' }), 'submit')).toMatchObject({ target: 'phone', remedy: 'sign_in' });
+    expect(describeFailure(apiFailure('ticket_invalid', { field: 'ticket' }), 'submit')).toEqual({ target: 'form', key: 'errors.ticket_invalid' });
   });
 
   it('offline, 5xx and unknown codes get a retryable message; an unknown 4xx does not', () => {

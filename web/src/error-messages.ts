@@ -3,7 +3,7 @@ import type { ApiFailure } from './api.js';
 import type { ErrorMessages, MessageSchema } from './locales/zh-CN.js';
 
 /** The inputs a form can have. Messages are shown next to one of them, or at the top of the form. */
-export type FieldName = 'phone' | 'captcha' | 'code' | 'password' | 'confirmPassword' | 'newPassword';
+export type FieldName = 'phone' | 'captcha' | 'code' | 'password' | 'confirmPassword' | 'newPassword' | 'totp';
 export type Target = FieldName | 'form';
 
 /** What a message offers besides the text: a link or button that gets the person unstuck. */
@@ -28,6 +28,11 @@ export type Stage = 'send' | 'submit';
 interface Placement {
   target: Target | ((stage: Stage) => Target);
   remedy?: Remedy;
+  /**
+   * The target wins over the server's `field`. The second-factor codes name their input `code` on
+   * some routes and `totp` on others, but on every page it is the authenticator-code input.
+   */
+  fixed?: true;
 }
 
 const besideSendButton = (stage: Stage): Target => (stage === 'send' ? 'code' : 'form');
@@ -53,12 +58,13 @@ const PLACEMENTS: Record<ErrorCode, Placement> = {
   service_unavailable: { target: 'form', remedy: 'retry' },
   internal_error: { target: 'form', remedy: 'retry' },
   region_not_allowed: { target: 'phone' },
-  two_factor_required: { target: 'form' },
-  two_factor_invalid: { target: 'form' },
+  two_factor_required: { target: 'totp', fixed: true },
+  two_factor_invalid: { target: 'totp', fixed: true },
   two_factor_already_enabled: { target: 'form' },
   two_factor_not_enabled: { target: 'form' },
   two_factor_setup_required: { target: 'form' },
-  ticket_invalid: { target: 'form', remedy: 'sign_in' },
+  // Only the sign-in page sees it, and it goes back to its first step: no link to itself.
+  ticket_invalid: { target: 'form' },
 };
 
 /** The server names request fields (`error.field`); the pages name inputs. */
@@ -69,7 +75,19 @@ const FIELD_OF_REQUEST: Record<string, FieldName> = {
   code: 'code',
   password: 'password',
   newPassword: 'newPassword',
+  totp: 'totp',
+  // The phone change form's one number input is the new number.
+  newPhone: 'phone',
 };
+
+/**
+ * For a form where a signed-in person types their current password again (turning 2FA off,
+ * changing the number): "wrong phone number or password" would send them looking at a number
+ * they never typed.
+ */
+export function forReauthentication(message: FormMessage): FormMessage {
+  return message.key === 'errors.invalid_credentials' ? { ...message, key: 'errors.wrong_current_password' } : message;
+}
 
 /**
  * Turns a failed API call into the message a form shows, and where.
@@ -89,7 +107,7 @@ export function describeFailure(failure: ApiFailure, stage: Stage): FormMessage 
       ? { target: 'form', key: 'errors.internal_error', remedy: 'retry' }
       : { target: 'form', key: 'errors.invalid_request' };
   }
-  const byField = field === undefined ? undefined : FIELD_OF_REQUEST[field];
+  const byField = field === undefined || placement.fixed ? undefined : FIELD_OF_REQUEST[field];
   const target = byField ?? (typeof placement.target === 'function' ? placement.target(stage) : placement.target);
   const message: FormMessage = { target, key: `errors.${code}` };
   if (placement.remedy) message.remedy = placement.remedy;

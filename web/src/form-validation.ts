@@ -14,6 +14,18 @@ export function checkCaptchaAnswer(answer: string): FormMessage | undefined {
   return answer.trim() ? undefined : { target: 'captcha', key: 'validation.captchaRequired' };
 }
 
+/** The Turnstile / hCaptcha widget has produced a token (the person passed its check). */
+export function checkCaptchaToken(token: string | undefined): FormMessage | undefined {
+  return token ? undefined : { target: 'captcha', key: 'validation.captchaWidgetRequired' };
+}
+
+/** An authenticator code or a recovery code: the server tells them apart. `digitsOnly` when only a TOTP code fits (turning 2FA on). */
+export function checkTotp(value: string, digitsOnly = false): FormMessage | undefined {
+  if (!value.trim()) return { target: 'totp', key: 'validation.totpRequired' };
+  if (digitsOnly && !/^[0-9]{6}$/.test(value.trim())) return { target: 'totp', key: 'validation.totpFormat' };
+  return undefined;
+}
+
 export function checkCode(code: string, length: number): FormMessage | undefined {
   if (!code.trim()) return { target: 'code', key: 'validation.codeRequired' };
   if (!new RegExp(`^[0-9]{${length}}$`).test(code.trim())) {

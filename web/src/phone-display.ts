@@ -42,3 +42,13 @@ export function maskPhone(e164: string): string {
   if (digits.length <= 7) return e164;
   return `+${digits.slice(0, 4)}****${digits.slice(-4)}`;
 }
+
+/**
+ * A number the server masked (+86138****8000, in audit events) the way the account page shows the
+ * person's own: a mainland number reads nationally, any other stays as the server wrote it.
+ *
+ * @example displayMasked('+86138****8000') // '138****8000'
+ */
+export function displayMasked(masked: string): string {
+  return /^\+86(1\d{2}\*{4}\d{4})$/.exec(masked)?.[1] ?? masked;
+}

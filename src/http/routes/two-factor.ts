@@ -10,6 +10,7 @@ import {
   TwoFactorEnableResponse,
   TwoFactorLoginBody,
   TwoFactorSetupResponse,
+  TwoFactorStatusResponse,
 } from '../schemas.js';
 import { sessionTokenOf, setSessionCookie } from '../session-cookie.js';
 
@@ -19,6 +20,21 @@ const errors = { '4xx': ErrorResponse, '5xx': ErrorResponse };
 export const twoFactorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const { accounts, twoFactor } = services;
   const userOf = async (request: Parameters<typeof sessionTokenOf>[0]) => (await accounts.authenticate(sessionTokenOf(request))).id;
+
+  app.get(
+    '/api/2fa',
+    {
+      schema: {
+        tags: ['two-factor'],
+        summary: 'Whether TOTP is on, and how many recovery codes are left (the account page shows which form fits)',
+        response: { 200: TwoFactorStatusResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      void reply.header('cache-control', 'no-store');
+      return twoFactor.status(await userOf(request));
+    },
+  );
 
   app.post(
     '/api/2fa/setup',

@@ -1,9 +1,10 @@
 import { computed, ref, type Ref } from 'vue';
-import { ApiError, api, type Purpose } from '../api.js';
+import { ApiError, api, type PublicConfigResponse, type Purpose } from '../api.js';
 import { useCountdown } from '../countdown.js';
 import { describeFailure } from '../error-messages.js';
-import { checkCaptchaAnswer, checkPhone, collect } from '../form-validation.js';
+import { checkCaptchaAnswer, checkCaptchaToken, checkPhone, collect } from '../form-validation.js';
 import type { CaptchaState } from './captcha.js';
+import { isWidgetKind, type CaptchaWidgetState } from './captcha-widget.js';
 import type { FormMessages } from './form-messages.js';
 import { useServerConfig } from './server-config.js';
 
@@ -14,7 +15,10 @@ export interface CodeSenderOptions {
   purpose: Purpose;
   phone: Ref<string>;
   captcha: CaptchaState;
-  captchaOn: Readonly<Ref<boolean | undefined>>;
+  /** The Turnstile / hCaptcha widget, used when the server runs one of those. */
+  widget: CaptchaWidgetState;
+  /** Which captcha this form's sends need ('off' where none is asked, e.g. the password tab); undefined until the settings load. */
+  captchaKind: Readonly<Ref<PublicConfigResponse['captcha'] | undefined>>;
   messages: FormMessages;
 }
 
@@ -23,7 +27,7 @@ export interface CodeSenderOptions {
  * locks the button for the server's `resendAfter`. `busy` is set before the request leaves, so
  * a double click sends one request.
  */
-export function useCodeSender({ purpose, phone, captcha, captchaOn, messages }: CodeSenderOptions) {
+export function useCodeSender({ purpose, phone, captcha, widget, captchaKind, messages }: CodeSenderOptions) {
   const countdown = useCountdown();
   const busy = ref(false);
   const sentTo = ref<string>();
@@ -44,15 +48,20 @@ export function useCodeSender({ purpose, phone, captcha, captchaOn, messages }: 
   async function attempt(): Promise<void> {
     messages.clear('form');
     messages.clear('code');
-    if (captchaOn.value === undefined) {
+    if (captchaKind.value === undefined) {
       // The settings did not load (offline when the page opened): without them the form cannot tell whether a captcha is needed.
       await useServerConfig().reload();
-      if (captchaOn.value === undefined) {
+      if (captchaKind.value === undefined) {
         messages.show({ target: 'form', key: 'errors.unreachable', remedy: 'retry' }, send);
         return;
       }
     }
-    const problems = collect(checkPhone(phone.value), captchaOn.value ? checkCaptchaAnswer(captcha.answer.value) : undefined);
+    const kind = captchaKind.value;
+    const problems = collect(
+      checkPhone(phone.value),
+      kind === 'image' ? checkCaptchaAnswer(captcha.answer.value) : undefined,
+      isWidgetKind(kind) ? checkCaptchaToken(widget.token.value) : undefined,
+    );
     messages.clear('phone');
     messages.clear('captcha');
     if (problems.length) {
@@ -65,7 +74,8 @@ export function useCodeSender({ purpose, phone, captcha, captchaOn, messages }: 
       const answer = await api.sendCode({
         phone: phone.value.trim(),
         purpose,
-        ...(captchaOn.value ? { captchaId: captcha.id.value ?? '', captchaAnswer: captcha.answer.value.trim() } : {}),
+        ...(kind === 'image' ? { captchaId: captcha.id.value ?? '', captchaAnswer: captcha.answer.value.trim() } : {}),
+        ...(isWidgetKind(kind) ? { captchaToken: widget.token.value ?? '' } : {}),
       });
       sentTo.value = phone.value.trim();
       validMinutes.value = Math.max(1, Math.round(answer.expiresIn / 60));
@@ -83,7 +93,9 @@ export function useCodeSender({ purpose, phone, captcha, captchaOn, messages }: 
       messages.show(describeFailure(failure, 'send'), send);
       await messages.focusFirst();
     } finally {
-      if (captchaOn.value && reachedCaptcha) void captcha.refresh();
+      // Every captcha works once, so each send that reached it needs a new picture or a new widget token.
+      if (kind === 'image' && reachedCaptcha) void captcha.refresh();
+      if (isWidgetKind(kind) && reachedCaptcha) widget.reset();
     }
   }
 

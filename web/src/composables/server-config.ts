@@ -24,6 +24,9 @@ export function useServerConfig() {
     failure,
     /** Undefined until the answer arrives, so a form does not flash a captcha the server turned off. */
     captchaOn: computed(() => (config.value ? config.value.captcha === 'image' : undefined)),
+    /** Which captcha guards a send; undefined until the answer arrives. */
+    captchaKind: computed(() => config.value?.captcha),
+    captchaSiteKey: computed(() => config.value?.captchaSiteKey ?? ''),
     codeLength: computed(() => config.value?.codeLength ?? 6),
     defaultRegion: computed(() => config.value?.defaultRegion ?? 'CN'),
     reload: () => (pending = load()),
