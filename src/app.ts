@@ -2,7 +2,7 @@ import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config, TrustProxy } from './config.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { accountSettingsRoutes } from './http/routes/account-settings.js';
@@ -43,6 +43,10 @@ export async function buildApp({ config, services, logger, webRoot = WEB_DIST }:
     logController: new LogController({ disableRequestLogging: !config.logRequests }),
     // A slow client must not hold a request open forever.
     requestTimeout: 30_000,
+    // A URL the router cannot decode (/api/%zz) gets the documented error body, not Fastify's own.
+    frameworkErrors: (_error, _request, reply) => {
+      void (reply as FastifyReply).code(400).send({ error: { code: 'invalid_request', message: 'The URL is malformed.' } });
+    },
     ajv: {
       // "13800138000" must be sent as a string: a number is a client bug, not something to coerce.
       customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false },

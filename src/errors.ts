@@ -1,7 +1,7 @@
 /**
  * The one catalogue of error codes the API answers with. Clients switch on `code`; the
- * status and message are fixed here. docs/errors.md and the README mirror this table,
- * and test/errors-catalogue.test.ts keeps them in step.
+ * status and message are fixed here. The README's error table mirrors it, and
+ * test/docs-in-sync.test.ts keeps the two in step.
  */
 export const ERRORS = {
   invalid_request: { status: 400, message: 'The request is malformed or fails validation.' },

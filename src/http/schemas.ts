@@ -17,7 +17,8 @@ export const Purpose = Type.Enum(PURPOSES, { description: 'What the code will be
 export const SendSmsBody = Type.Object({
   phone: Phone,
   purpose: Purpose,
-  captchaId: Type.Optional(Type.String({ maxLength: 128 })),
+  // Ids are UUIDs; the pattern also keeps bytes PostgreSQL refuses (NUL) away from the stores.
+  captchaId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]{1,128}$' })),
   captchaAnswer: Type.Optional(Type.String({ maxLength: 32 })),
   captchaToken: Type.Optional(Type.String({ maxLength: 4096, description: 'The Turnstile / hCaptcha widget token (CAPTCHA=turnstile|hcaptcha)' })),
 });

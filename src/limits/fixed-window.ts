@@ -51,7 +51,12 @@ export function fixedWindowLimit(backend: LimitBackend, options: FixedWindowOpti
         };
       } catch (err) {
         // rate-limiter-flexible rejects with a RateLimiterRes when the points are spent, with an Error when the store fails.
-        if (err instanceof RateLimiterRes) return { allowed: false, retryAfterMs: retryAfterMs(err) };
+        if (err instanceof RateLimiterRes) {
+          // A refused consume still incremented the counter. Give that back, or refusals would pile up
+          // over the limit and points released later (a failed captcha, say) would never free a slot.
+          await limiter.reward(counterKey, 1).catch(() => undefined);
+          return { allowed: false, retryAfterMs: retryAfterMs(err) };
+        }
         throw new LimitStoreUnavailable(`limit store (${backend.name}) failed for ${options.name}`, { cause: err });
       }
     },

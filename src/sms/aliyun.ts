@@ -67,6 +67,7 @@ export function aliyunSmsProvider(options: AliyunSmsOptions) {
 
   return {
     name: 'aliyun',
+    sendsNotices: false,
     async send(message, signal) {
       // Template providers can only fill a verification template; a notice sent through it would
       // read "your code is ," — refuse it so failover can try a free-text provider instead.

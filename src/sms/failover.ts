@@ -53,14 +53,20 @@ export function failoverSmsProvider(providers: readonly SmsProvider[], options: 
     ),
   }));
 
+  const noticeCapable = guarded.filter(({ provider }) => provider.sendsNotices !== false);
   return {
     name: providers.map((p) => p.name).join(','),
+    ...(noticeCapable.length === 0 ? { sendsNotices: false } : {}),
     async send(message, signal) {
       const deadline = performance.now() + options.timeoutMs;
+      // A notice skips template-only providers up front: their refusal says nothing about their
+      // health, and counting it would let notices open the circuit that real codes need.
+      const candidates = message.kind === 'notice' ? noticeCapable : guarded;
+      if (candidates.length === 0) throw new SmsSendError('rejected', 'no configured provider can send a notice without a code');
       let lastFailure: SmsSendError | undefined;
-      for (const [index, { provider, breaker }] of guarded.entries()) {
+      for (const [index, { provider, breaker }] of candidates.entries()) {
         if (signal.aborted) break;
-        const share = Math.max(1, Math.floor((deadline - performance.now()) / (guarded.length - index)));
+        const share = Math.max(1, Math.floor((deadline - performance.now()) / (candidates.length - index)));
         const attemptSignal = AbortSignal.any([signal, AbortSignal.timeout(share)]);
         try {
           return await breaker.execute(() => untilAborted(provider.send(message, attemptSignal), attemptSignal, provider.name));
@@ -68,7 +74,7 @@ export function failoverSmsProvider(providers: readonly SmsProvider[], options: 
           const failure = asSendError(err, provider.name);
           if (isVerdictAboutNumber(failure)) throw failure;
           lastFailure = failure;
-          if (index < guarded.length - 1) {
+          if (index < candidates.length - 1) {
             options.log.warn(
               {
                 provider: provider.name,

@@ -63,6 +63,7 @@ export function recordedSmsProvider(provider: SmsProvider, messages: SmsMessageL
 
   return {
     name: provider.name,
+    ...(provider.sendsNotices === false ? { sendsNotices: false } : {}),
     async send(message, signal) {
       const base = { messageId: message.messageId, phone: message.to, purpose: message.purpose };
       try {

@@ -30,6 +30,11 @@ export interface SmsSendReceipt {
  */
 export interface SmsProvider {
   readonly name: string;
+  /**
+   * false for template-only providers (Tencent, Aliyun), which cannot carry a notice without a code.
+   * Failover skips them for notices without counting it against their circuit. Absent means true.
+   */
+  readonly sendsNotices?: boolean;
   send(message: SmsMessage, signal: AbortSignal): Promise<SmsSendReceipt>;
 }
 

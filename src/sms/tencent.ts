@@ -87,6 +87,7 @@ export function tencentSmsProvider(options: TencentSmsOptions) {
 
   return {
     name: 'tencent',
+    sendsNotices: false,
     async send(message, signal) {
       // Template providers can only fill a verification template; a notice sent through it would
       // read "your code is ," — refuse it so failover can try a free-text provider instead.

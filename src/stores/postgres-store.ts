@@ -46,9 +46,10 @@ export function postgresCodeStore(db: Kysely<DatabaseSchema>): CodeStore {
           .executeTakeFirstOrThrow();
         return { ok: false as const, retryAfterMs: row.resend_at - now };
       });
-      // Expired rows are dead weight only; clearing them now and then keeps the table small.
+      // Expired rows are dead weight only; clearing them now and then keeps the table small. Not
+      // awaited: its failure must not turn a stored code into a failed send.
       if (++writes % 500 === 0) {
-        await db.deleteFrom('pending_codes').where('expires_at', '<=', now).where('resend_at', '<=', now).execute();
+        void db.deleteFrom('pending_codes').where('expires_at', '<=', now).where('resend_at', '<=', now).execute().catch(() => undefined);
       }
       return result;
     },
@@ -112,7 +113,7 @@ export function postgresCaptchaStore(db: Kysely<DatabaseSchema>): CaptchaStore {
   return {
     async put(id, answerHash, expiresAt, now) {
       await db.insertInto('captchas').values({ id, answer_hash: answerHash, expires_at: expiresAt }).execute();
-      if (++writes % 500 === 0) await db.deleteFrom('captchas').where('expires_at', '<=', now).execute();
+      if (++writes % 500 === 0) void db.deleteFrom('captchas').where('expires_at', '<=', now).execute().catch(() => undefined);
     },
     async take(id, now) {
       // DELETE … RETURNING reads and burns in one statement, so two requests cannot both use one captcha.

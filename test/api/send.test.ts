@@ -193,3 +193,16 @@ describe('image captcha', () => {
     expect(res.json()).toEqual({ captcha: 'image', codeLength: 6, defaultRegion: 'CN' });
   });
 });
+
+describe('a URL the router cannot decode', () => {
+  it('answers invalid_request in the documented shape', async () => {
+    const t = await createTestApp();
+    try {
+      const res = await t.app.inject({ method: 'GET', url: '/api/%zz' });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({ error: { code: 'invalid_request', message: expect.any(String) } });
+    } finally {
+      await t.close();
+    }
+  });
+});

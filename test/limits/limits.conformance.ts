@@ -57,6 +57,17 @@ export function limitBackendConformance(name: string, makeBackend: () => Promise
       });
     });
 
+    it('does not count refusals: a point given back after them frees a slot at once', async () => {
+      await withRule(2, async (rule) => {
+        const first = await rule.take('k', T0);
+        expect((await rule.take('k', T0)).allowed).toBe(true);
+        // Refused takes while the first is in flight (a bot hammering while a captcha is checked).
+        for (let i = 0; i < 5; i++) expect((await rule.take('k', T0)).allowed).toBe(false);
+        if (first.allowed) await first.release();
+        expect((await rule.take('k', T0)).allowed).toBe(true);
+      });
+    });
+
     it('lets exactly `points` of many simultaneous takes through', async () => {
       await withRule(5, async (rule) => {
         const results = await Promise.all(Array.from({ length: 40 }, () => rule.take('hot', T0)));

@@ -2,6 +2,7 @@ import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../src/errors.js';
 import { createTestApp, PASSWORD, PHONE, registerUser, type TestApp } from '../helpers/app.js';
+import { backendAvailable, postgresTestSchema } from '../helpers/backends.js';
 
 /**
  * Every endpoint fed hostile input: never a 500, never a hang, always a documented error code with
@@ -53,13 +54,15 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'GET', url: '/api/config' },
 ];
 
-describe('bad input on every endpoint', () => {
+/** The suite, on the embedded SQLite default and, when TEST_DATABASE_URL is set, with everything in PostgreSQL. */
+function describeBadInput(where: string, databaseEnv: () => Promise<Record<string, string>>) {
+describe(`bad input on every endpoint (${where})`, () => {
   let t: TestApp;
   let auth: Record<string, string>;
   beforeAll(async () => {
     // Limits high enough that the flood is about input, not quota (quota answers would be documented anyway).
     t = await createTestApp({
-      env: { CAPTCHA: 'image', CHECKS_PER_IP_HOURLY: '100000', SMS_PER_IP_HOURLY: '100000', CAPTCHAS_PER_IP_HOURLY: '100000', FAILED_CHECKS_PER_PHONE_HOURLY: '1000' },
+      env: { ...(await databaseEnv()), CAPTCHA: 'image', CHECKS_PER_IP_HOURLY: '100000', SMS_PER_IP_HOURLY: '100000', CAPTCHAS_PER_IP_HOURLY: '100000', FAILED_CHECKS_PER_PHONE_HOURLY: '1000' },
     });
     // Registered through a test-free path: the captcha is on, so send with the known answer.
     const { captchaId } = (await t.app.inject({ method: 'GET', url: '/api/captcha' })).json();
@@ -69,7 +72,7 @@ describe('bad input on every endpoint', () => {
     auth = { authorization: `Bearer ${res.json().token}` };
   });
   afterAll(async () => {
-    await t.close();
+    await t?.close();
   });
 
   /** One request, refusing to wait forever: a hang fails the test instead of stalling the suite. */
@@ -167,3 +170,14 @@ describe('bad input on every endpoint', () => {
     expect(errors.map((l) => l.msg)).toEqual([]);
   });
 });
+}
+
+describeBadInput('SQLite', async () => ({}));
+// PostgreSQL refuses bytes SQLite stores (NUL), so the same input must be stopped before it gets there.
+const schema = postgresTestSchema();
+if (backendAvailable('TEST_DATABASE_URL')) {
+  describeBadInput('PostgreSQL', async () => {
+    await schema.create();
+    return { DATABASE_URL: schema.url };
+  });
+}

@@ -150,6 +150,38 @@ describe('failover between providers', () => {
   });
 });
 
+describe('notices (messages without a code)', () => {
+  const notice: SmsMessage = { ...message, kind: 'notice', code: '', text: 'your number was changed' };
+
+  it('skip template-only providers without opening their circuit, so codes still go out', async () => {
+    const templateOnly = scriptedProvider('template');
+    const sms = failoverSmsProvider([{ ...templateOnly.provider, sendsNotices: false }], {
+      timeoutMs: 5000,
+      breaker: { failures: 2, halfOpenAfterMs: 30_000 },
+      log: recordingLog(),
+    });
+    for (let i = 0; i < 5; i += 1) {
+      await expect(sms.send(notice, new AbortController().signal)).rejects.toMatchObject({ kind: 'rejected' });
+    }
+    expect(templateOnly.send).not.toHaveBeenCalled();
+    await expect(sms.send(message, new AbortController().signal)).resolves.toEqual({ providerMessageId: 'template-id' });
+    expect(sms.sendsNotices).toBe(false);
+  });
+
+  it('go to the first provider that can carry free text', async () => {
+    const templateOnly = scriptedProvider('template');
+    const freeText = scriptedProvider('free');
+    const sms = failoverSmsProvider([{ ...templateOnly.provider, sendsNotices: false }, freeText.provider], {
+      timeoutMs: 5000,
+      breaker: { failures: 2, halfOpenAfterMs: 30_000 },
+      log: recordingLog(),
+    });
+    await expect(sms.send(notice, new AbortController().signal)).resolves.toEqual({ providerMessageId: 'free-id' });
+    expect(templateOnly.send).not.toHaveBeenCalled();
+    expect(sms.sendsNotices).toBeUndefined();
+  });
+});
+
 describe('SMS_PROVIDER=tencent,aliyun through both fakes', () => {
   let tencent: ProviderHarness;
   let aliyun: ProviderHarness;
