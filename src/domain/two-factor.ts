@@ -48,7 +48,8 @@ export interface TwoFactorService {
   isEnabled(userId: string): Promise<boolean>;
   /** Whether 2FA is on and how many recovery codes are unused, for the account page. */
   status(userId: string): Promise<{ enabled: boolean; recoveryCodesLeft: number }>;
-  setup(userId: string): Promise<TwoFactorSetup>;
+  /** Needs the password again: with only a stolen session, turning 2FA on would lock the owner out. */
+  setup(userId: string, password: string, client: ClientContext): Promise<TwoFactorSetup>;
   /** Confirms the setup with a current code; returns the recovery codes, shown once. */
   enable(userId: string, code: string, client: ClientContext): Promise<{ recoveryCodes: string[] }>;
   disable(userId: string, password: string, code: string, client: ClientContext): Promise<void>;
@@ -137,9 +138,10 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
       return { enabled, recoveryCodesLeft: enabled ? await repo.countUnusedRecoveryCodes(userId) : 0 };
     },
 
-    async setup(userId) {
+    async setup(userId, password, client) {
       const user = await deps.accounts.findUserById(userId);
       if (!user) throw new AppError('unauthorized');
+      await this.verifyPassword(userId, password, client);
       const secret = generateSecret();
       if (!(await repo.savePending(userId, box.seal(secret, userId), deps.now()))) throw new AppError('two_factor_already_enabled');
       // The label shows in the authenticator app; the masked number is enough to tell accounts apart.

@@ -124,6 +124,11 @@ export const TwoFactorStatusResponse = Type.Object({
   recoveryCodesLeft: Type.Integer({ description: 'Unused recovery codes; 0 while 2FA is off' }),
 });
 
+export const TwoFactorSetupBody = Type.Object({
+  password: Type.String({ maxLength: 1024, description: 'The current password: a stolen session alone must not be able to turn 2FA on and lock the owner out' }),
+});
+export type TwoFactorSetupBody = Static<typeof TwoFactorSetupBody>;
+
 export const TwoFactorEnableBody = Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$', description: 'The current authenticator code' }) });
 export const TwoFactorEnableResponse = Type.Object({
   enabled: Type.Literal(true),

@@ -161,7 +161,7 @@ describe.runIf(chromiumAvailable())('account security pages in a real browser', 
     await post('/api/sms/send', { phone, purpose: 'register' });
     const { token } = (await post('/api/register', { phone, code: await sms.code(phone, 'register'), password: PASSWORD })) as { token: string };
     if (!twoFactor) return { secret: '', recoveryCodes: [] as string[] };
-    const { secret } = (await post('/api/2fa/setup', {}, token)) as { secret: string };
+    const { secret } = (await post('/api/2fa/setup', { password: PASSWORD }, token)) as { secret: string };
     const { recoveryCodes } = (await post('/api/2fa/enable', { code: await totp(secret) }, token)) as { recoveryCodes: string[] };
     return { secret, recoveryCodes };
   }
@@ -180,6 +180,13 @@ describe.runIf(chromiumAvailable())('account security pages in a real browser', 
     await page.waitForURL('**/account');
     await page.getByText('Off. When it is on').waitFor();
     await button('Set up two-step verification').click();
+    // The password first: a session alone must not be able to turn 2FA on.
+    expect(await isFocused(label('Current password'))).toBe(true);
+    await label('Current password').fill('not my password');
+    await button('Continue').click();
+    await page.getByText('That is not your current password.').waitFor();
+    await label('Current password').fill(PASSWORD);
+    await button('Continue').click();
 
     const qr = page.getByRole('img', { name: 'QR code for your authenticator app' });
     await qr.waitFor();
@@ -372,7 +379,11 @@ describe.runIf(chromiumAvailable())('account security pages in a real browser', 
   });
 
   it('has the English accessible names of the new controls, each naming exactly one element', async () => {
-    const expectOne = async (what: string, locator: ReturnType<Page['getByLabel']>) => expect(await locator.count(), what).toBe(1);
+    // Waits for the element first, then insists it is the only one.
+    const expectOne = async (what: string, locator: ReturnType<Page['getByLabel']>) => {
+      await locator.first().waitFor();
+      expect(await locator.count(), what).toBe(1);
+    };
     const phone = number(7);
     const { secret } = await accountViaApi(phone.e164, { twoFactor: true });
 

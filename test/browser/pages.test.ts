@@ -108,7 +108,11 @@ describe.runIf(chromiumAvailable())('the web pages in a real browser', () => {
   });
 
   it('has the English accessible names other tests rely on, each naming exactly one element', async () => {
-    const expectOne = async (what: string, locator: ReturnType<Page['getByLabel']>) => expect(await locator.count(), what).toBe(1);
+    // Waits for the element first: the captcha row, for one, appears only once /api/config has answered.
+    const expectOne = async (what: string, locator: ReturnType<Page['getByLabel']>) => {
+      await locator.first().waitFor();
+      expect(await locator.count(), what).toBe(1);
+    };
     const label = (name: string) => page.getByLabel(name, { exact: true });
     const button = (name: string) => page.getByRole('button', { name, exact: true });
 

@@ -41,7 +41,7 @@ describe('phone change', () => {
     t = await createTestApp();
     const token = await registerUser(t);
     const auth = { authorization: `Bearer ${token}` };
-    const { secret } = (await post(t.app, '/api/2fa/setup', {}, auth)).body;
+    const { secret } = (await post(t.app, '/api/2fa/setup', { password: PASSWORD }, auth)).body;
     await post(t.app, '/api/2fa/enable', { code: await totpNow(secret, t.clock) }, auth);
     t.clock.advance(30_000);
     const code = await sendCode(t, NEW_PHONE, 'change_phone', auth);

@@ -43,7 +43,7 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'POST', url: '/api/login/sms', body: { phone: PHONE, code: '123456' } },
   { method: 'POST', url: '/api/login/2fa', body: { ticket: 'a'.repeat(43), code: '123456' } },
   { method: 'POST', url: '/api/password/reset', body: { phone: PHONE, code: '123456', newPassword: 'a new password', totp: '123456' } },
-  { method: 'POST', url: '/api/2fa/setup', body: {}, session: true },
+  { method: 'POST', url: '/api/2fa/setup', body: { password: PASSWORD }, session: true },
   { method: 'POST', url: '/api/2fa/enable', body: { code: '123456' }, session: true },
   { method: 'POST', url: '/api/2fa/disable', body: { password: PASSWORD, code: '123456' }, session: true },
   { method: 'POST', url: '/api/phone/change', body: { newPhone: '+8613700137000', code: '123456', password: PASSWORD }, session: true },

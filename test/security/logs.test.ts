@@ -26,7 +26,7 @@ describe('secrets stay out of the production log', () => {
     await post(t.app, '/api/register', { phone: PHONE, code: '000001', password: PASSWORD }); // a wrong code, logged as such
     await post(t.app, '/api/login/password', { phone: PHONE, password: 'a wrong password' });
 
-    const setup = (await post(t.app, '/api/2fa/setup', {}, auth)).body;
+    const setup = (await post(t.app, '/api/2fa/setup', { password: PASSWORD }, auth)).body;
     const enableCode = await totpNow(setup.secret, t.clock);
     const { recoveryCodes } = (await post(t.app, '/api/2fa/enable', { code: enableCode }, auth)).body;
     t.clock.advance(30_000);

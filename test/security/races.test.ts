@@ -45,7 +45,7 @@ describe('security races over real connections', () => {
   it('concurrent resets with one code and one TOTP code: one new password', async () => {
     const token = await registerUser(t);
     const auth = { authorization: `Bearer ${token}` };
-    const { secret } = (await http.post('/api/2fa/setup', {}, auth)).body;
+    const { secret } = (await http.post('/api/2fa/setup', { password: PASSWORD }, auth)).body;
     expect((await http.post('/api/2fa/enable', { code: await totpNow(secret, t.clock) }, auth)).status).toBe(200);
     t.clock.advance(30_000);
     const code = await sendCode(t, PHONE, 'reset_password');
@@ -57,7 +57,7 @@ describe('security races over real connections', () => {
   it('concurrent 2FA enables with one code: one winner, one set of recovery codes', async () => {
     const token = await registerUser(t);
     const auth = { authorization: `Bearer ${token}` };
-    const { secret } = (await http.post('/api/2fa/setup', {}, auth)).body;
+    const { secret } = (await http.post('/api/2fa/setup', { password: PASSWORD }, auth)).body;
     const code = await totpNow(secret, t.clock);
     const results = await many(10, () => http.post('/api/2fa/enable', { code }, auth));
     const winners = results.filter((r) => r.status === 200);
@@ -71,7 +71,7 @@ describe('security races over real connections', () => {
   it('concurrent second steps with one ticket: one session', async () => {
     const token = await registerUser(t);
     const auth = { authorization: `Bearer ${token}` };
-    const { secret } = (await http.post('/api/2fa/setup', {}, auth)).body;
+    const { secret } = (await http.post('/api/2fa/setup', { password: PASSWORD }, auth)).body;
     const { recoveryCodes } = (await http.post('/api/2fa/enable', { code: await totpNow(secret, t.clock) }, auth)).body;
     t.clock.advance(30_000);
     const ticket = (await http.post('/api/login/password', { phone: PHONE, password: PASSWORD })).body.ticket;
@@ -85,7 +85,7 @@ describe('security races over real connections', () => {
   it('concurrent uses of one recovery code: one winner', async () => {
     const token = await registerUser(t);
     const auth = { authorization: `Bearer ${token}` };
-    const { secret } = (await http.post('/api/2fa/setup', {}, auth)).body;
+    const { secret } = (await http.post('/api/2fa/setup', { password: PASSWORD }, auth)).body;
     const { recoveryCodes } = (await http.post('/api/2fa/enable', { code: await totpNow(secret, t.clock) }, auth)).body;
     const tickets = await many(6, async () => (await http.post('/api/login/password', { phone: PHONE, password: PASSWORD })).body.ticket as string);
     const results = await many(6, (i) => http.post('/api/login/2fa', { ticket: tickets[i], code: recoveryCodes[0] }));

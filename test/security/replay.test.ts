@@ -17,7 +17,7 @@ describe('replay and cross-use', () => {
   async function withTwoFactor(phone: string) {
     const token = await registerUser(t, phone);
     const auth = { authorization: `Bearer ${token}` };
-    const { secret } = (await post(t.app, '/api/2fa/setup', {}, auth)).body;
+    const { secret } = (await post(t.app, '/api/2fa/setup', { password: PASSWORD }, auth)).body;
     const { recoveryCodes } = (await post(t.app, '/api/2fa/enable', { code: await totpNow(secret, t.clock) }, auth)).body;
     return { token, auth, secret: secret as string, recoveryCodes: recoveryCodes as string[] };
   }
@@ -96,6 +96,6 @@ describe('replay and cross-use', () => {
     const second = (await post(t.app, '/api/login/password', { phone: PHONE, password: PASSWORD })).body.token;
     const resetCode = await sendCode(t, PHONE, 'reset_password');
     await post(t.app, '/api/password/reset', { phone: PHONE, code: resetCode, newPassword: 'a new password' });
-    expect((await post(t.app, '/api/2fa/setup', {}, { authorization: `Bearer ${second}` })).status).toBe(401);
+    expect((await post(t.app, '/api/2fa/setup', { password: PASSWORD }, { authorization: `Bearer ${second}` })).status).toBe(401);
   });
 });

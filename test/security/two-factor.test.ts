@@ -18,7 +18,7 @@ describe('two-factor authentication', () => {
   });
 
   async function setUp() {
-    const setup = await post(t.app, '/api/2fa/setup', {}, auth);
+    const setup = await post(t.app, '/api/2fa/setup', { password: PASSWORD }, auth);
     expect(setup.status).toBe(200);
     return setup.body as { otpauthUri: string; qrSvg: string; secret: string };
   }
@@ -30,6 +30,15 @@ describe('two-factor authentication', () => {
     t.clock.advance(30_000);
     return { secret, recoveryCodes: res.body.recoveryCodes as string[] };
   }
+
+  it('asks for the current password before a setup: a stolen session alone cannot turn 2FA on', async () => {
+    const wrong = await post(t.app, '/api/2fa/setup', { password: 'not the password' }, auth);
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.error).toMatchObject({ code: 'invalid_credentials', field: 'password' });
+    expect((await post(t.app, '/api/2fa/setup', {}, auth)).body.error.code).toBe('invalid_request');
+    expect((await post(t.app, '/api/2fa/enable', { code: '123456' }, auth)).body.error.code).toBe('two_factor_setup_required');
+    expect((await setUp()).secret).toMatch(/^[A-Z2-7]+$/);
+  });
 
   it('sets up with an otpauth URI and an SVG QR code, and is not on until enabled', async () => {
     const setup = await setUp();
@@ -46,7 +55,7 @@ describe('two-factor authentication', () => {
     const { secret, recoveryCodes } = await enable();
     expect(recoveryCodes).toHaveLength(10);
     expect(new Set(recoveryCodes).size).toBe(10);
-    expect((await post(t.app, '/api/2fa/setup', {}, auth)).body.error.code).toBe('two_factor_already_enabled');
+    expect((await post(t.app, '/api/2fa/setup', { password: PASSWORD }, auth)).body.error.code).toBe('two_factor_already_enabled');
 
     const first = await post(t.app, '/api/login/password', { phone: PHONE, password: PASSWORD });
     expect(first.status).toBe(200);

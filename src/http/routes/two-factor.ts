@@ -9,6 +9,7 @@ import {
   TwoFactorEnableBody,
   TwoFactorEnableResponse,
   TwoFactorLoginBody,
+  TwoFactorSetupBody,
   TwoFactorSetupResponse,
   TwoFactorStatusResponse,
 } from '../schemas.js';
@@ -41,13 +42,14 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     {
       schema: {
         tags: ['two-factor'],
-        summary: 'Start TOTP setup: a new secret as an otpauth:// URI and an SVG QR code (not on until enabled)',
+        summary: 'Start TOTP setup (with the current password): a new secret as an otpauth:// URI and an SVG QR code, not on until enabled',
+        body: TwoFactorSetupBody,
         response: { 200: TwoFactorSetupResponse, ...errors },
       },
     },
     async (request, reply) => {
       void reply.header('cache-control', 'no-store');
-      return twoFactor.setup(await userOf(request));
+      return twoFactor.setup(await userOf(request), request.body.password, clientOf(request));
     },
   );
 

@@ -59,6 +59,8 @@ const en: MessageSchema = {
     on: 'On. Signing in and resetting your password need a code from your authenticator app or a recovery code.',
     recoveryLeft: '{n} recovery code left. | {n} recovery codes left.',
     setUp: 'Set up two-step verification',
+    setupIntro: 'Confirm it is you first: enter your current password.',
+    continue: 'Continue',
     scan: 'Scan the QR code with an authenticator app (Google Authenticator, Microsoft Authenticator, …).',
     qrAlt: 'QR code for your authenticator app',
     manual: 'Cannot scan it? Type this key into the app:',

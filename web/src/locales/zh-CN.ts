@@ -75,6 +75,8 @@ const zhCN = {
     on: '已开启。登录和重置密码时需要身份验证器中的验证码或一个恢复码。',
     recoveryLeft: '剩余 {n} 个恢复码。',
     setUp: '设置两步验证',
+    setupIntro: '请先确认是你本人：输入当前密码。',
+    continue: '继续',
     scan: '用身份验证器应用（如 Google Authenticator、Microsoft Authenticator）扫描二维码。',
     qrAlt: '供身份验证器应用扫描的二维码',
     manual: '无法扫描？在应用中手动输入这个密钥：',
