@@ -58,10 +58,6 @@ export class AppError extends Error {
   }
 }
 
-export function isAppError(err: unknown): err is AppError {
-  return err instanceof AppError;
-}
-
 /**
  * A store or database could not be reached in time (connection refused or lost, timeout, server
  * shutting down). Stores throw it instead of the driver's own error so that the error handler
@@ -71,7 +67,7 @@ export class DependencyUnavailableError extends Error {
   override name = 'DependencyUnavailableError';
   /** What isDependencyFailure looks for. */
   readonly code = 'SERVICE_UNAVAILABLE';
-  /** Which dependency failed, as /readyz names it: "redis", "postgres". */
+  /** Which dependency failed ("redis", "postgres", "limit store (redis)"), for the log line. */
   readonly dependency: string;
 
   constructor(dependency: string, options: { cause: unknown }) {

@@ -71,6 +71,10 @@ export function kyselyAccountRepository(db: Kysely<DatabaseSchema>): AccountRepo
     async deleteSession(tokenHash) {
       await db.deleteFrom('sessions').where('id', '=', tokenHash).execute();
     },
+    async deleteExpiredSessions(now) {
+      const result = await db.deleteFrom('sessions').where('expires_at', '<=', now).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
     async deleteSessionsOfUser(userId) {
       const result = await db.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst();
       return Number(result.numDeletedRows);

@@ -34,4 +34,6 @@ export interface AccountRepository {
   findSession(tokenHash: string, now: number): Promise<Session | undefined>;
   deleteSession(tokenHash: string): Promise<void>;
   deleteSessionsOfUser(userId: string): Promise<number>;
+  /** Removes sessions that expired before `now`; resolves to how many. */
+  deleteExpiredSessions(now: number): Promise<number>;
 }

@@ -11,7 +11,7 @@ import { maskPhone, normalizePhone, type E164 } from './phone.js';
 import { phoneChangedText } from '../sms/notice-templates.js';
 import type { AuditEvent } from './audit.js';
 import type { TwoFactorService } from './two-factor.js';
-import type { VerificationService } from './verification.js';
+import type { ConsumedCode, VerificationService } from './verification.js';
 
 /** What the API shows of a user. */
 export interface PublicUser {
@@ -94,6 +94,11 @@ export function createAccountService(deps: AccountDeps): AccountService {
   const phoneOf = (raw: string) => normalizePhone(raw, settings.defaultRegion);
   // Verifying against this when the phone is unknown makes "no such user" as slow as "wrong password".
   let decoyHash: Promise<string> | undefined;
+  let sessionsStarted = 0;
+
+  /** Puts a consumed code back after a failure of ours, so the person can retry without a new SMS. */
+  const giveBack = (consumed: ConsumedCode) =>
+    consumed.restore().catch((err: unknown) => log.error({ err }, 'could not restore code'));
 
   async function reservePasswordGuess(phone: E164, client: ClientContext): Promise<{ release(): Promise<void> }> {
     const now = deps.now();
@@ -112,6 +117,11 @@ export function createAccountService(deps: AccountDeps): AccountService {
     const now = deps.now();
     const expiresAt = now + settings.sessionTtlSeconds * 1000;
     await repo.createSession(hasher.token(token), { userId: user.id, expiresAt }, now);
+    // Expired sessions are refused anyway; clearing them now and then keeps the table from growing
+    // forever. Not awaited: a failed clean-up must not fail a sign-in.
+    if (++sessionsStarted % 500 === 0) {
+      void repo.deleteExpiredSessions(now).catch((err: unknown) => log.warn({ err }, 'could not delete expired sessions'));
+    }
     return { user: toPublic(user), token, expiresAt };
   }
 
@@ -144,7 +154,7 @@ export function createAccountService(deps: AccountDeps): AccountService {
       } catch (err) {
         if (err instanceof PhoneTakenError) throw new AppError('phone_taken', { field: 'phone' });
         // Our failure: give the code back so the person can retry without a new SMS.
-        await consumed.restore().catch((restoreErr: unknown) => log.error({ err: restoreErr }, 'could not restore code'));
+        await giveBack(consumed);
         throw err;
       }
       log.info({ userId: user.id, phone: maskPhone(phone) }, 'account created');
@@ -199,27 +209,26 @@ export function createAccountService(deps: AccountDeps): AccountService {
       let user = settings.privacyMode === 'explicit' ? await repo.findUserByPhone(phone) : undefined;
       if (settings.privacyMode === 'explicit' && !user) throw new AppError('phone_not_registered', { field: 'phone' });
       const consumed = await verification.consume(phone, 'reset_password', code, client);
-      const giveBack = () => consumed.restore().catch((restoreErr: unknown) => log.error({ err: restoreErr }, 'could not restore code'));
       user ??= await repo.findUserByPhone(phone);
       if (!user) throw new AppError('code_invalid', { field: 'code' });
       if (await twoFactor.isEnabled(user.id)) {
         // The SMS code alone is what a SIM-swapper has; with 2FA on, the second factor is needed too.
         // The SMS code goes back if the second factor is missing or wrong, so a typo does not cost another SMS.
         if (!totp) {
-          await giveBack();
+          await giveBack(consumed);
           throw new AppError('two_factor_required', { field: 'totp' });
         }
         try {
           await twoFactor.verify(user.id, totp, client);
         } catch (err) {
-          await giveBack();
+          await giveBack(consumed);
           throw err;
         }
       }
       try {
         await repo.updatePassword(user.id, await hashPassword(newPassword), deps.now());
       } catch (err) {
-        await consumed.restore().catch((restoreErr: unknown) => log.error({ err: restoreErr }, 'could not restore code'));
+        await giveBack(consumed);
         throw err;
       }
       // A reset is what someone does when they fear another holds the password: end every session.
@@ -244,7 +253,7 @@ export function createAccountService(deps: AccountDeps): AccountService {
         await repo.updatePhone(userId, newPhone, deps.now());
       } catch (err) {
         if (err instanceof PhoneTakenError) throw new AppError('phone_taken', { field: 'newPhone' });
-        await consumed.restore().catch((restoreErr: unknown) => log.error({ err: restoreErr }, 'could not restore code'));
+        await giveBack(consumed);
         throw err;
       }
       log.info({ userId, from: maskPhone(user.phone), to: maskPhone(newPhone) }, 'phone changed');

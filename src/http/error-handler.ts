@@ -60,7 +60,7 @@ export function installErrorHandling(app: FastifyInstance): void {
       return reply.code(ERRORS[code].status).send({ error: { code, ...rest } });
     }
     if (isDependencyFailure(err)) {
-      request.log.error({ err }, 'dependency unavailable');
+      request.log.error({ err, dependency: (err as { dependency?: string }).dependency }, 'dependency unavailable');
       return reply.code(503).send({ error: { code: 'service_unavailable', message: ERRORS.service_unavailable.message } });
     }
     request.log.error({ err }, 'unhandled error');

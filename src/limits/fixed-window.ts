@@ -1,4 +1,5 @@
 import { RateLimiterRes } from 'rate-limiter-flexible';
+import { DependencyUnavailableError } from '../errors.js';
 import type { LimitBackend } from './backends.js';
 import type { LimitDecision, RateLimit } from './types.js';
 
@@ -13,12 +14,6 @@ export interface FixedWindowOptions {
    * clock moves it in tests. false: the window starts at the key's first use (used-token memory).
    */
   readonly aligned?: boolean;
-}
-
-/** An error the HTTP layer maps to 503 service_unavailable: the counter store did not answer. */
-class LimitStoreUnavailable extends Error {
-  override name = 'LimitStoreUnavailable';
-  readonly code = 'SERVICE_UNAVAILABLE';
 }
 
 /**
@@ -57,7 +52,8 @@ export function fixedWindowLimit(backend: LimitBackend, options: FixedWindowOpti
           await limiter.reward(counterKey, 1).catch(() => undefined);
           return { allowed: false, retryAfterMs: retryAfterMs(err) };
         }
-        throw new LimitStoreUnavailable(`limit store (${backend.name}) failed for ${options.name}`, { cause: err });
+        // The counter store did not answer: 503, and the request fails closed.
+        throw new DependencyUnavailableError(`limit store (${backend.name})`, { cause: err });
       }
     },
   } satisfies RateLimit;

@@ -62,5 +62,15 @@ export function describeAccountRepositoryConformance(name: string, open: () => P
       expect(await f.repo.findSession('token-hash-2', T0)).toBeUndefined();
       expect(await f.repo.deleteSessionsOfUser(user.id)).toBe(0);
     });
+
+    it('deletes only the sessions that have expired', async () => {
+      const user = userFor('+8613800138001');
+      await f.repo.createUser(user);
+      await f.repo.createSession('old', { userId: user.id, expiresAt: T0 + 1000 }, T0);
+      await f.repo.createSession('live', { userId: user.id, expiresAt: T0 + 5000 }, T0);
+      expect(await f.repo.deleteExpiredSessions(T0 + 1000)).toBe(1);
+      expect(await f.repo.findSession('live', T0 + 1000)).toEqual({ userId: user.id, expiresAt: T0 + 5000 });
+      expect(await f.repo.deleteExpiredSessions(T0 + 1000)).toBe(0);
+    });
   });
 }
