@@ -106,8 +106,7 @@ export async function createServices(config: Config, secret: string, log: Logger
     captcha,
     sms: overrides.sms ?? createSmsProvider(config, { log, messages: smsMessages, now }),
     hasher,
-    isRegistered: async (phone) => (await repo.findUserByPhone(phone)) !== undefined,
-    userIdOf: async (phone) => (await repo.findUserByPhone(phone))?.id,
+    accountIdOf: async (phone) => (await repo.findUserByPhone(phone))?.id,
     limits,
     audit,
     settings: {

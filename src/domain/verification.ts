@@ -27,10 +27,8 @@ export interface VerificationDeps {
   readonly captcha: Captcha;
   readonly sms: SmsProvider;
   readonly hasher: Hasher;
-  /** Whether a number has an account, for the per-purpose send rules. */
-  readonly isRegistered: (phone: E164) => Promise<boolean>;
-  /** The account of a number, so audit events about it show in that user's activity. */
-  readonly userIdOf?: (phone: E164) => Promise<string | undefined>;
+  /** The account of a number, if any: for the per-purpose send rules and the audit rows. */
+  readonly accountIdOf: (phone: E164) => Promise<string | undefined>;
   /** Abuse limits (src/limits); the domain only sees the counters, not where they live. */
   readonly limits: Limits;
   readonly audit: AuditLog;
@@ -114,19 +112,25 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
   /**
    * The per-purpose send rules. In explicit mode a mismatch is an error; in strict mode it returns
    * the notice to send instead of a code, so the HTTP answer is the same for every number.
+   * Also answers the number's account id, so the audit row needs no second lookup.
    */
-  async function enforcePurposeRules(phone: E164, purpose: Purpose, userId: string | undefined): Promise<string | undefined> {
+  async function enforcePurposeRules(
+    phone: E164,
+    purpose: Purpose,
+    userId: string | undefined,
+  ): Promise<{ notice: string | undefined; ownerId: string | undefined }> {
     if (purpose === 'change_phone' && !userId) throw new AppError('unauthorized');
-    const registered = await deps.isRegistered(phone);
+    const ownerId = await deps.accountIdOf(phone);
+    const registered = ownerId !== undefined;
     if ((purpose === 'register' || purpose === 'change_phone') && registered) {
-      if (settings.privacyMode === 'strict') return alreadyRegisteredText(settings.appName);
+      if (settings.privacyMode === 'strict') return { notice: alreadyRegisteredText(settings.appName), ownerId };
       throw new AppError('phone_taken', { field: 'phone' });
     }
     if ((purpose === 'login' || purpose === 'reset_password') && !registered) {
-      if (settings.privacyMode === 'strict') return notRegisteredText(settings.appName, purpose);
+      if (settings.privacyMode === 'strict') return { notice: notRegisteredText(settings.appName, purpose), ownerId };
       throw new AppError('phone_not_registered', { field: 'phone' });
     }
-    return undefined;
+    return { notice: undefined, ownerId };
   }
 
   /** Takes one point from each rule in order; on the first refusal gives back what it took. */
@@ -241,11 +245,12 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
       const reservation = await reserveSend(phone, client, deps.now());
       let code: string;
       let notice: string | undefined;
+      let ownerId: string | undefined;
       let pending: PendingCode;
       try {
         // The captcha comes before anything that reveals whether the number has an account.
         await verifyCaptcha();
-        notice = await enforcePurposeRules(phone, purpose, userId);
+        ({ notice, ownerId } = await enforcePurposeRules(phone, purpose, userId));
 
         // With a notice, the stored code is one nobody is told: the number then behaves exactly like
         // one that got a real code (cooldown, attempts), so the API does not reveal which it was.
@@ -298,7 +303,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
       await deps.audit.record({
         type: 'sms_sent',
         phone,
-        userId: userId ?? (await deps.userIdOf?.(phone)),
+        userId: userId ?? ownerId,
         client,
         detail: notice === undefined ? purpose : `${purpose}:notice`,
       });
@@ -335,7 +340,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
           return { restore: () => codes.restore(key, result.consumed, deps.now()) };
         case 'wrong': {
           log.info({ phone: maskPhone(phone), purpose, attemptsLeft: result.attemptsLeft }, 'wrong code');
-          const ownerId = await deps.userIdOf?.(phone);
+          const ownerId = await deps.accountIdOf(phone);
           await deps.audit.record({ type: 'code_failed', phone, userId: ownerId, client, detail: purpose });
           if (failure && failure.remaining === 0) {
             log.warn({ phone: maskPhone(phone), purpose }, 'phone locked for the rest of the hour after too many wrong codes');
