@@ -5,6 +5,7 @@ import type { AuditLog } from './audit.js';
 import { ipLimitKey, UNKNOWN_CLIENT, type ClientContext } from './client.js';
 import type { RateLimit } from '../limits/types.js';
 import type { Hasher } from './codes.js';
+import { rateLimited, reserveAll, type Reservation } from './limit-reservation.js';
 import type { Logger } from './logger.js';
 import { hashPassword, isAcceptablePassword, verifyPassword } from './passwords.js';
 import { maskPhone, normalizePhone, type E164 } from './phone.js';
@@ -100,16 +101,11 @@ export function createAccountService(deps: AccountDeps): AccountService {
   const giveBack = (consumed: ConsumedCode) =>
     consumed.restore().catch((err: unknown) => log.error({ err }, 'could not restore code'));
 
-  async function reservePasswordGuess(phone: E164, client: ClientContext): Promise<{ release(): Promise<void> }> {
-    const now = deps.now();
-    const perIp = await deps.passwordGuessLimits.perIp.take(ipLimitKey(client.ip), now);
-    if (!perIp.allowed) throw new AppError('rate_limited', { retryAfter: Math.max(1, Math.ceil(perIp.retryAfterMs / 1000)) });
-    const perPhone = await deps.passwordGuessLimits.perPhone.take(phone, now);
-    if (!perPhone.allowed) {
-      await perIp.release();
-      throw new AppError('rate_limited', { retryAfter: Math.max(1, Math.ceil(perPhone.retryAfterMs / 1000)) });
-    }
-    return { release: async () => void (await Promise.all([perIp.release(), perPhone.release()])) };
+  async function reservePasswordGuess(phone: E164, client: ClientContext): Promise<Reservation> {
+    const { perIp, perPhone } = deps.passwordGuessLimits;
+    const result = await reserveAll([[perIp, ipLimitKey(client.ip)], [perPhone, phone]], deps.now(), log);
+    if ('release' in result) return result;
+    throw rateLimited(result);
   }
 
   async function startSession(user: User): Promise<SignedIn> {

@@ -7,6 +7,7 @@ import type { AccountRepository } from './account-repository.js';
 import type { AuditLog } from './audit.js';
 import type { ClientContext } from './client.js';
 import type { Hasher } from './codes.js';
+import { rateLimited } from './limit-reservation.js';
 import type { Logger } from './logger.js';
 import { verifyPassword } from './passwords.js';
 import { maskPhone } from './phone.js';
@@ -85,9 +86,7 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
   /** Reserves one failure before checking, so concurrent guesses cannot overrun the budget; given back on success. */
   async function withFailureBudget(userId: string, client: ClientContext, check: () => Promise<boolean>): Promise<void> {
     const reservation = await deps.failures.take(userId, deps.now());
-    if (!reservation.allowed) {
-      throw new AppError('rate_limited', { retryAfter: Math.ceil(reservation.retryAfterMs / 1000) });
-    }
+    if (!reservation.allowed) throw rateLimited(reservation);
     if (await check()) {
       await reservation.release();
       return;
@@ -195,7 +194,7 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
       const user = await deps.accounts.findUserById(userId);
       if (!user) throw new AppError('unauthorized');
       const reservation = await deps.failures.take(userId, deps.now());
-      if (!reservation.allowed) throw new AppError('rate_limited', { retryAfter: Math.ceil(reservation.retryAfterMs / 1000) });
+      if (!reservation.allowed) throw rateLimited(reservation);
       if (await verifyPassword(user.passwordHash, password)) {
         await reservation.release();
         return;

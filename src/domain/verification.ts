@@ -13,6 +13,7 @@ import type { AuditLog } from './audit.js';
 import { ipLimitKey, UNKNOWN_CLIENT, type ClientContext } from './client.js';
 import { generateCode, type Hasher } from './codes.js';
 import type { Logger } from './logger.js';
+import { rateLimited, reserveAll } from './limit-reservation.js';
 import { maskPhone, normalizePhone, phonePrefix, phoneRegion, type E164 } from './phone.js';
 
 export interface CodeSettings {
@@ -93,8 +94,6 @@ export interface VerificationService {
 const hashScope = (purpose: Purpose, userId: string | undefined) =>
   purpose === 'change_phone' && userId ? `${purpose}\u0000${userId}` : purpose;
 
-const retryAfterSeconds = (decision: { retryAfterMs: number }) => Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
-
 const SMS_FAILURE_TO_ERROR = {
   invalid_number: 'invalid_phone',
   rate_limited: 'rate_limited',
@@ -133,32 +132,6 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
     return { notice: undefined, ownerId };
   }
 
-  /** Takes one point from each rule in order; on the first refusal gives back what it took. */
-  async function reserveAll(
-    rules: readonly [RateLimit, string][],
-    now: number,
-  ): Promise<{ release(): Promise<void> } | { refusedBy: RateLimit; retryAfterMs: number }> {
-    const taken: Extract<LimitDecision, { allowed: true }>[] = [];
-    const releaseAll = async () => {
-      await Promise.all(taken.map((t) => t.release().catch((err: unknown) => log.error({ err }, 'could not release a limit point'))));
-    };
-    for (const [rule, key] of rules) {
-      let decision: LimitDecision;
-      try {
-        decision = await rule.take(key, now);
-      } catch (err) {
-        await releaseAll();
-        throw err;
-      }
-      if (!decision.allowed) {
-        await releaseAll();
-        return { refusedBy: rule, retryAfterMs: decision.retryAfterMs };
-      }
-      taken.push(decision);
-    }
-    return { release: releaseAll };
-  }
-
   /**
    * Every SMS counts against the sender's IP, the number (hour and day), the number's prefix and
    * the service's daily budget. Points are given back when no SMS goes out (captcha wrong, purpose
@@ -174,7 +147,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
       [limits.smsPerPrefixHourly, phonePrefix(phone, settings.prefixDigits)],
     ];
     if (limits.smsDailyBudget) rules.push([limits.smsDailyBudget, 'all']);
-    const result = await reserveAll(rules, now);
+    const result = await reserveAll(rules, now, log);
     if ('release' in result) return result;
     if (result.refusedBy === limits.smsDailyBudget) {
       log.error(
@@ -184,7 +157,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
       throw new AppError('service_unavailable');
     }
     log.info({ limit: result.refusedBy.name, phone: maskPhone(phone) }, 'send refused by a limit');
-    throw new AppError('rate_limited', { retryAfter: retryAfterSeconds(result) });
+    throw rateLimited(result);
   }
 
   async function deliver(phone: E164, purpose: Purpose, code: string, notice?: string): Promise<void> {
@@ -264,7 +237,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
         };
         // Storing before sending, with the cooldown, is what makes ten simultaneous sends one SMS.
         const begun = await codes.beginSend({ phone, purpose }, pending, now);
-        if (!begun.ok) throw new AppError('rate_limited', { retryAfter: retryAfterSeconds(begun) });
+        if (!begun.ok) throw rateLimited(begun);
       } catch (err) {
         await reservation.release();
         throw err;
@@ -319,11 +292,11 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
       if (!isTestNumber) {
         const now = deps.now();
         const perIp = await deps.limits.checksPerIpHourly.take(ipLimitKey(client.ip), now);
-        if (!perIp.allowed) throw new AppError('rate_limited', { retryAfter: retryAfterSeconds(perIp) });
+        if (!perIp.allowed) throw rateLimited(perIp);
         const budget = await deps.limits.failedChecksPerPhoneHourly.take(`${purpose}:${phone}`, now);
         if (!budget.allowed) {
           log.info({ phone: maskPhone(phone), purpose }, 'check refused: phone locked for wrong codes');
-          throw new AppError('rate_limited', { retryAfter: retryAfterSeconds(budget) });
+          throw rateLimited(budget);
         }
         failure = budget;
       }
@@ -360,7 +333,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
     async issueCaptcha(client = UNKNOWN_CLIENT) {
       if (!deps.captcha.create) throw new AppError('not_found', {}, { message: 'The image captcha is not in use.' });
       const allowance = await deps.limits.captchasPerIpHourly.take(ipLimitKey(client.ip), deps.now());
-      if (!allowance.allowed) throw new AppError('rate_limited', { retryAfter: retryAfterSeconds(allowance) });
+      if (!allowance.allowed) throw rateLimited(allowance);
       return deps.captcha.create();
     },
 
