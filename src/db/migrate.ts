@@ -41,7 +41,7 @@ export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise
 }
 
 /** Any fixed 64-bit number; it names this service's migration lock among the database's advisory locks. */
-const MIGRATION_LOCK_KEY = 7_204_118_530_221_001n;
+export const MIGRATION_LOCK_KEY = 7_204_118_530_221_001n;
 
 /**
  * Migrates the configured database.

@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config.js';
 import { kyselyAccountRepository } from '../../src/db/account-repository.js';
 import { openPostgresDatabase, openSqliteDatabase } from '../../src/db/database.js';
 import { MIGRATION_NAMES, migrateDatabase, migrateToLatest } from '../../src/db/migrate.js';
-import { backendAvailable, postgresTestSchema, postgresUrlForSchema, silentLog, uniqueTestName } from '../helpers/backends.js';
+import { backendAvailable, dropTestSchema, postgresTestSchema, postgresUrlForSchema, silentLog, uniqueTestName } from '../helpers/backends.js';
 import { describeAccountRepositoryConformance } from './account-repository.conformance.js';
 import { sql } from 'kysely';
 
@@ -49,7 +49,7 @@ if (backendAvailable('TEST_DATABASE_URL')) {
           await Promise.all(instances.map((d) => d.close()));
         }
       } finally {
-        await sql`drop schema if exists ${sql.id(name)} cascade`.execute(admin.db);
+        await dropTestSchema(admin, name);
         await admin.close();
       }
     });

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { afterAll } from 'vitest';
 import { openPostgresDatabase, type PostgresDatabase } from '../../src/db/database.js';
 import { loadConfig } from '../../src/config.js';
-import { migrateDatabase } from '../../src/db/migrate.js';
+import { MIGRATION_LOCK_KEY, migrateDatabase } from '../../src/db/migrate.js';
 import type { Logger } from '../../src/domain/logger.js';
 
 /**
@@ -53,6 +53,22 @@ export function redisTestPrefix(): string {
     await redis.quit();
   });
   return prefix;
+}
+
+/**
+ * Drops a test schema while holding the migration lock. Kysely's migrator looks at the tables of
+ * every schema, and a schema dropped under that look fails another test file's migration with
+ * "schema … does not exist"; under the lock the two take turns.
+ */
+export async function dropTestSchema(admin: PostgresDatabase, schema: string): Promise<void> {
+  await admin.db.connection().execute(async (connection) => {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`.execute(connection);
+    try {
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(connection);
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.execute(connection);
+    }
+  });
 }
 
 /** TEST_DATABASE_URL with its search_path set to one schema. */
@@ -106,7 +122,7 @@ export function postgresTestSchema(options: { migrated?: boolean } = {}): Postgr
     if (!ready) return;
     const a = admin();
     try {
-      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(a.db);
+      await dropTestSchema(a, schema);
     } finally {
       await a.close();
     }
