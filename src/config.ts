@@ -1,9 +1,9 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
-/** Purposes a code can be issued for. A code for one purpose never satisfies another. */
-export const PURPOSES = ['register', 'login', 'reset_password', 'change_phone'] as const;
-export type Purpose = (typeof PURPOSES)[number];
+import { CAPTCHA_KINDS, PURPOSES, type CaptchaKind, type Purpose } from './domain/purposes.js';
+
+export { CAPTCHA_KINDS, PURPOSES, type CaptchaKind, type Purpose };
 
 /** SMS providers SMS_PROVIDER may name, in the order they are tried. */
 export const SMS_PROVIDER_NAMES = ['console', 'tencent', 'aliyun', 'twilio'] as const;
@@ -93,9 +93,6 @@ const httpUrl = (fallback: string) =>
     )
     .transform((value) => value.replace(/\/+$/, ''));
 
-/** Captcha kinds: the built-in image, Cloudflare Turnstile, hCaptcha, or none. */
-export const CAPTCHA_KINDS = ['image', 'turnstile', 'hcaptcha', 'off'] as const;
-export type CaptchaKind = (typeof CAPTCHA_KINDS)[number];
 
 /** `SMS_ALLOWED_COUNTRIES`: a comma list of two-letter regions, or `*` for every region. */
 function parseCountries(raw: string, ctx: z.RefinementCtx): readonly string[] | '*' {

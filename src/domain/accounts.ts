@@ -1,15 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { AppError } from '../errors.js';
+import { AppError } from './errors.js';
 import { PhoneTakenError, type AccountRepository, type User } from './account-repository.js';
 import type { AuditLog } from './audit.js';
 import { ipLimitKey, UNKNOWN_CLIENT, type ClientContext } from './client.js';
-import type { RateLimit } from '../limits/types.js';
+import type { RateLimit } from './ports.js';
 import type { Hasher } from './codes.js';
 import { rateLimited, reserveAll, type Reservation } from './limit-reservation.js';
 import type { Logger } from './logger.js';
 import { hashPassword, isAcceptablePassword, verifyPassword } from './passwords.js';
 import { maskPhone, normalizePhone, type E164 } from './phone.js';
-import { phoneChangedText } from '../sms/notice-templates.js';
+import { phoneChangedText } from './messages.js';
 import type { AuditEvent } from './audit.js';
 import type { TwoFactorService } from './two-factor.js';
 import type { ConsumedCode, VerificationService } from './verification.js';

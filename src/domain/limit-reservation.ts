@@ -1,10 +1,10 @@
-import { AppError } from '../errors.js';
-import type { LimitDecision, RateLimit } from '../limits/types.js';
+import { AppError, type RefusalReason } from './errors.js';
+import type { LimitDecision, RateLimit } from './ports.js';
 import type { Logger } from './logger.js';
 
 /** The 429 a refused limit answers, with the wait in whole seconds (at least one). */
-export function rateLimited(refusal: { retryAfterMs: number }): AppError {
-  return new AppError('rate_limited', { retryAfter: Math.max(1, Math.ceil(refusal.retryAfterMs / 1000)) });
+export function rateLimited(refusal: { retryAfterMs: number }, reason: RefusalReason = 'limit'): AppError {
+  return new AppError('rate_limited', { retryAfter: Math.max(1, Math.ceil(refusal.retryAfterMs / 1000)) }, { reason });
 }
 
 export type Reservation = { release(): Promise<void> };

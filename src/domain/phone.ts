@@ -1,5 +1,5 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
-import { AppError } from '../errors.js';
+import { AppError } from './errors.js';
 
 /** A phone number in E.164 form, e.g. "+8613800138000". */
 export type E164 = string & { readonly __brand: 'E164' };

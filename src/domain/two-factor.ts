@@ -1,8 +1,8 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
 import QRCode from 'qrcode';
-import { AppError } from '../errors.js';
-import type { RateLimit } from '../limits/types.js';
+import { AppError } from './errors.js';
+import type { RateLimit } from './ports.js';
 import type { AccountRepository } from './account-repository.js';
 import type { AuditLog } from './audit.js';
 import type { ClientContext } from './client.js';

@@ -51,8 +51,9 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof AppError) {
       if (err.details.retryAfter !== undefined) void reply.header('retry-after', String(err.details.retryAfter));
-      if (err.status >= 500) request.log.error({ err: err.cause ?? err, code: err.code }, 'request failed');
-      return reply.code(err.status).send({ error: { code: err.code, message: err.message, ...err.details } });
+      const status = ERRORS[err.code].status;
+      if (status >= 500) request.log.error({ err: err.cause ?? err, code: err.code }, 'request failed');
+      return reply.code(status).send({ error: { code: err.code, message: err.message, ...err.details } });
     }
     const mapped = fromFramework(err);
     if (mapped) {

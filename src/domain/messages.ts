@@ -1,0 +1,36 @@
+import type { Purpose } from './purposes.js';
+
+// The texts the service sends: vocabulary of the protocol, so they live in the domain.
+
+const ACTION: Record<Purpose, string> = {
+  register: '注册',
+  login: '登录',
+  reset_password: '重置密码',
+  change_phone: '更换手机号',
+};
+
+/**
+ * The verification SMS, in the shape Chinese carriers require: the 【signature】 first, the code,
+ * its lifetime, and a warning not to share it.
+ */
+export function verificationText(appName: string, purpose: Purpose, code: string, ttlMinutes: number): string {
+  return `【${appName}】您的${ACTION[purpose]}验证码是${code}，${ttlMinutes}分钟内有效，请勿泄露给他人。`;
+}
+
+// Messages that carry no code have the same shape as the code SMS: 【signature】 first.
+
+/** PRIVACY_MODE=strict: a register (or change_phone) send for a number that already has an account. */
+export function alreadyRegisteredText(appName: string): string {
+  return `【${appName}】此手机号已注册，请直接登录；如忘记密码可找回密码。如非本人操作，请忽略本短信。`;
+}
+
+/** PRIVACY_MODE=strict: a login or reset send for a number with no account. */
+export function notRegisteredText(appName: string, purpose: Purpose): string {
+  const action = purpose === 'reset_password' ? '找回密码' : '登录';
+  return `【${appName}】有人尝试用此手机号${action}，但它尚未注册账号。如非本人操作，请忽略本短信。`;
+}
+
+/** To the old number after a phone change. */
+export function phoneChangedText(appName: string, newPhoneMasked: string): string {
+  return `【${appName}】您的账号已将绑定手机号更换为${newPhoneMasked}。如非本人操作，请立即联系客服。`;
+}
