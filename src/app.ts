@@ -5,12 +5,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config, TrustProxy } from './config.js';
 import { installErrorHandling } from './http/error-handler.js';
-import { accountSettingsRoutes } from './http/routes/account-settings.js';
-import { accountRoutes } from './http/routes/accounts.js';
+import { endUserApi } from './http/end-user-api.js';
 import { healthRoutes } from './http/routes/health.js';
-import { smsCallbackRoutes } from './http/routes/sms-callbacks.js';
-import { twoFactorRoutes } from './http/routes/two-factor.js';
-import { verificationRoutes } from './http/routes/verification.js';
+import { registerVerifyApi } from './http/verify-api/index.js';
 import { WEB_DIST, hasBuiltPages, webPages } from './http/web-pages.js';
 import type { Services } from './services.js';
 
@@ -76,11 +73,8 @@ export async function buildApp({ config, services, logger, webRoot = WEB_DIST }:
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   await app.register(healthRoutes, { checks: services.checks });
-  await app.register(verificationRoutes, { services });
-  await app.register(accountRoutes, { services });
-  await app.register(smsCallbackRoutes, { services, callback: config.smsCallback });
-  await app.register(twoFactorRoutes, { services });
-  await app.register(accountSettingsRoutes, { services });
+  await app.register(endUserApi, { services, config });
+  await registerVerifyApi(app, { verifyApi: services.verifyApi, apiKeys: services.apiKeys, accountSid: services.accountSid, now: services.now });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (hasBuiltPages(webRoot)) await app.register(webPages, { root: webRoot, captcha: config.captcha });
   else logger.info({ webRoot }, 'web pages not built (npm run build:web); serving the API only');

@@ -17,7 +17,11 @@ import { migrateDatabase } from './db/migrate.js';
 import { createAccountService, type AccountService } from './domain/accounts.js';
 import { createHasher } from './domain/codes.js';
 import type { Logger } from './domain/logger.js';
+import { createVerificationEngine } from './domain/engine.js';
+import type { VerificationEvents } from './domain/ports.js';
 import { createVerificationService, type VerificationService } from './domain/verification.js';
+import { accountSidFor, createApiKeys, createVerifyApi, type ApiKeys, type VerifyApi } from './domain/verify-api.js';
+import { kyselyApiKeyRepository, kyselyVerifyRepository } from './db/verify-repository.js';
 import { createSmsProvider } from './sms/index.js';
 import type { SmsMessageLog } from './sms/message-log.js';
 import type { SmsProvider } from './sms/provider.js';
@@ -29,6 +33,11 @@ export interface Services {
   readonly accounts: AccountService;
   readonly verification: VerificationService;
   readonly twoFactor: TwoFactorService;
+  /** The Verify API (/v2) and the keys it authenticates with. */
+  readonly verifyApi: VerifyApi;
+  readonly apiKeys: ApiKeys;
+  /** `AC` + 32 hex, fixed per deployment (derived from SECRET). */
+  readonly accountSid: string;
   readonly limits: Limits;
   readonly captcha: Captcha;
   /** Every SMS attempt and its delivery reports. */
@@ -54,7 +63,12 @@ export interface ServiceOverrides {
   database?: Database;
   /** Where limit counters live, instead of RATE_LIMIT_STORE (tests pass a Redis backend with their own prefix). */
   limitBackend?: LimitBackend;
+  /** Observers of sends and approvals (webhooks, fraud guard, metrics). */
+  events?: VerificationEvents;
 }
+
+/** SMS per Verify API verification (the first send and its resends), as Twilio Verify allows. */
+const VERIFY_MAX_SENDS = 5;
 
 /** RATE_LIMIT_STORE → a backend on a connection the services already hold. */
 function limitBackendFor(config: Config, database: Database, stores: StateStores): LimitBackend {
@@ -101,27 +115,48 @@ export async function createServices(config: Config, secret: string, log: Logger
     }
   })();
 
+  const sms = overrides.sms ?? createSmsProvider(config, { log, messages: smsMessages, now });
+  const engineSettings = {
+    providerTimeoutMs: config.smsProviderTimeoutMs,
+    allowedCountries: config.limits.allowedCountries,
+    prefixDigits: config.limits.prefixDigits,
+    testPhoneNumbers: config.testPhoneNumbers,
+  };
+  // One engine for both clients: the sign-up protocol and the Verify API.
+  const engine = createVerificationEngine({ codes: stores.codes, sms, hasher, limits, audit, events: overrides.events, settings: engineSettings, now, log });
   const verification = createVerificationService({
+    engine,
     codes: stores.codes,
     captcha,
-    sms: overrides.sms ?? createSmsProvider(config, { log, messages: smsMessages, now }),
+    sms,
     hasher,
     accountIdOf: async (phone) => (await repo.findUserByPhone(phone))?.id,
     limits,
     audit,
     settings: {
       ...config.code,
+      ...engineSettings,
       appName: config.appName,
       defaultRegion: config.defaultRegion,
-      providerTimeoutMs: config.smsProviderTimeoutMs,
-      allowedCountries: config.limits.allowedCountries,
-      prefixDigits: config.limits.prefixDigits,
       privacyMode: config.privacyMode,
-      testPhoneNumbers: config.testPhoneNumbers,
     },
     now,
     log,
   });
+  const verifyApi = createVerifyApi({
+    engine,
+    repo: kyselyVerifyRepository(database.db),
+    settings: {
+      defaultCodeLength: config.code.length,
+      ttlSeconds: config.code.ttlSeconds,
+      resendCooldownSeconds: config.code.resendCooldownSeconds,
+      maxAttempts: config.code.maxAttempts,
+      maxSends: VERIFY_MAX_SENDS,
+    },
+    now,
+    log,
+  });
+  const apiKeys = createApiKeys(kyselyApiKeyRepository(database.db), secret, now);
   const twoFactor = createTwoFactorService({
     repo: kyselyTwoFactorRepository(database.db),
     accounts: repo,
@@ -157,6 +192,9 @@ export async function createServices(config: Config, secret: string, log: Logger
     accounts,
     verification,
     twoFactor,
+    verifyApi,
+    apiKeys,
+    accountSid: accountSidFor(secret),
     limits,
     captcha,
     smsMessages,

@@ -11,6 +11,9 @@ export interface DatabaseSchema {
   two_factor: TwoFactorTable;
   recovery_codes: RecoveryCodesTable;
   login_tickets: LoginTicketsTable;
+  api_keys: ApiKeysTable;
+  verify_services: VerifyServicesTable;
+  verify_verifications: VerifyVerificationsTable;
 }
 
 export interface UsersTable {
@@ -90,5 +93,38 @@ export interface LoginTicketsTable {
   id: string;
   user_id: string;
   created_at: number;
+  expires_at: number;
+}
+
+export interface ApiKeysTable {
+  sid: string;
+  name: string;
+  secret_hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface VerifyServicesTable {
+  sid: string;
+  friendly_name: string;
+  code_length: number;
+  psd2_enabled: number;
+  do_not_share_warning_enabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface VerifyVerificationsTable {
+  sid: string;
+  service_sid: string;
+  to_phone: string;
+  channel: string;
+  status: string;
+  amount: string | null;
+  payee: string | null;
+  code_handle: string;
+  send_attempts: string;
+  created_at: number;
+  updated_at: number;
   expires_at: number;
 }

@@ -75,6 +75,8 @@ export interface IssueRequest {
   readonly binding?: string | undefined;
   readonly policy: VerificationPolicy;
   readonly client: ClientContext;
+  /** Whether `client.ip` is counted against the per-IP limits (false when it is a server's, not the person's). @default true */
+  readonly ipLimited?: boolean | undefined;
   /** The SMS for `code`: the provider's template purpose and the full text. */
   readonly message: (code: string, ttlMinutes: number) => { readonly purpose: Purpose; readonly text: string };
   /**
@@ -109,6 +111,8 @@ export interface CheckRequest {
   readonly code: string;
   readonly maxAttempts: number;
   readonly client: ClientContext;
+  /** As for IssueRequest. @default true */
+  readonly ipLimited?: boolean | undefined;
   /** The number's account, looked up only when a wrong code is audited. */
   readonly ownerOf?: (() => Promise<string | undefined>) | undefined;
   readonly verificationSid?: string | undefined;
@@ -172,10 +176,10 @@ export function createVerificationEngine(deps: EngineDeps): VerificationEngine {
    * refused, cooldown, provider failure), so a bot cannot burn a stranger's allowance without
    * passing the client's human check.
    */
-  async function reserveSend(phone: E164, client: ClientContext, now: number): Promise<Reservation> {
+  async function reserveSend(phone: E164, client: ClientContext, ipLimited: boolean, now: number): Promise<Reservation> {
     const { limits } = deps;
     const rules: [RateLimit, string][] = [
-      [limits.smsPerIpHourly, ipLimitKey(client.ip)],
+      ...(ipLimited ? [[limits.smsPerIpHourly, ipLimitKey(client.ip)] as [RateLimit, string]] : []),
       [limits.smsPerPhoneHourly, phone],
       [limits.smsPerPhoneDaily, phone],
       [limits.smsPerPrefixHourly, phonePrefix(phone, settings.prefixDigits)],
@@ -249,7 +253,7 @@ export function createVerificationEngine(deps: EngineDeps): VerificationEngine {
         throw new AppError('rate_limited', { retryAfter: policy.ttlSeconds }, { reason: 'max_sends' });
       }
 
-      const reservation = await reserveSend(phone, client, deps.now());
+      const reservation = await reserveSend(phone, client, request.ipLimited ?? true, deps.now());
       let admission: Admission;
       let code: string;
       let pending: PendingCode;
@@ -313,7 +317,7 @@ export function createVerificationEngine(deps: EngineDeps): VerificationEngine {
       return issued;
     },
 
-    async check({ scope, phone, binding, code, maxAttempts, client, ownerOf, verificationSid }) {
+    async check({ scope, phone, binding, code, maxAttempts, client, ipLimited = true, ownerOf, verificationSid }) {
       const key: CodeKey = { phone, purpose: scope };
       const isTestNumber = settings.testPhoneNumbers.has(phone);
       // A wrong code is reserved from the number's budget before the check and given back unless the
@@ -321,8 +325,10 @@ export function createVerificationEngine(deps: EngineDeps): VerificationEngine {
       let failure: Extract<LimitDecision, { allowed: true }> | undefined;
       if (!isTestNumber) {
         const now = deps.now();
-        const perIp = await deps.limits.checksPerIpHourly.take(ipLimitKey(client.ip), now);
-        if (!perIp.allowed) throw rateLimited(perIp);
+        if (ipLimited) {
+          const perIp = await deps.limits.checksPerIpHourly.take(ipLimitKey(client.ip), now);
+          if (!perIp.allowed) throw rateLimited(perIp);
+        }
         const budget = await deps.limits.failedChecksPerPhoneHourly.take(`${scope}:${phone}`, now);
         if (!budget.allowed) {
           log.info({ phone: maskPhone(phone), scope }, 'check refused: phone locked for wrong codes');

@@ -34,3 +34,35 @@ export function notRegisteredText(appName: string, purpose: Purpose): string {
 export function phoneChangedText(appName: string, newPhoneMasked: string): string {
   return `【${appName}】您的账号已将绑定手机号更换为${newPhoneMasked}。如非本人操作，请立即联系客服。`;
 }
+
+export type VerifyLocale = 'zh' | 'en';
+
+/**
+ * The Verify API's SMS: the service's name, the code, its lifetime and, with PSD2, the amount and
+ * payee the code approves, so the person sees what they are confirming.
+ */
+export function verifyApiText(m: {
+  serviceName: string;
+  code: string;
+  ttlMinutes: number;
+  locale: VerifyLocale;
+  doNotShareWarning: boolean;
+  amount?: string;
+  payee?: string;
+}): string {
+  const payment = m.amount !== undefined;
+  if (m.locale === 'en') {
+    return (
+      `[${m.serviceName}] Your verification code is ${m.code}` +
+      (payment ? `, to approve ${m.amount} to ${m.payee}` : '') +
+      `. It expires in ${m.ttlMinutes} minutes.` +
+      (m.doNotShareWarning ? ' Do not share it with anyone.' : '')
+    );
+  }
+  return (
+    `【${m.serviceName}】您的验证码是${m.code}` +
+    (payment ? `，用于向${m.payee}支付${m.amount}` : '') +
+    `，${m.ttlMinutes}分钟内有效。` +
+    (m.doNotShareWarning ? '请勿泄露给他人。' : '')
+  );
+}

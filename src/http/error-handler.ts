@@ -47,7 +47,11 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ error: { code: 'not_found', message: ERRORS.not_found.message } });
   });
+  installEndUserErrorHandler(app);
+}
 
+/** The end-user error handler alone, for the end-user API's own scope. */
+export function installEndUserErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof AppError) {
       if (err.details.retryAfter !== undefined) void reply.header('retry-after', String(err.details.retryAfter));
