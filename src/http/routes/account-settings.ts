@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../../services.js';
 import { clientOf } from '../client-context.js';
 import { ActivityResponse, ErrorResponse, MeResponse, PhoneChangeBody } from '../schemas.js';
-import { sessionTokenOf } from '../session-cookie.js';
 
 const errors = { '4xx': ErrorResponse, '5xx': ErrorResponse };
 
@@ -21,7 +20,7 @@ export const accountSettingsRoutes: FastifyPluginAsyncTypebox<{ services: Servic
       },
     },
     async (request) => {
-      const { id } = await accounts.authenticate(sessionTokenOf(request));
+      const { id } = await request.sessionUser();
       return { user: await accounts.changePhone(id, request.body, clientOf(request)) };
     },
   );
@@ -31,7 +30,7 @@ export const accountSettingsRoutes: FastifyPluginAsyncTypebox<{ services: Servic
     { schema: { tags: ['accounts'], summary: 'Your own security events, newest first (at most 50)', response: { 200: ActivityResponse, ...errors } } },
     async (request, reply) => {
       void reply.header('cache-control', 'no-store');
-      const { id } = await accounts.authenticate(sessionTokenOf(request));
+      const { id } = await request.sessionUser();
       const events = await accounts.activity(id);
       return {
         events: events.map((e) => ({ type: e.type, at: new Date(e.at).toISOString(), phone: e.phoneMasked, ip: e.ip, userAgent: e.userAgent, detail: e.detail })),

@@ -73,7 +73,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
     { schema: { tags: ['accounts'], summary: 'The signed-in user', response: { 200: MeResponse, ...errors } } },
     async (request, reply) => {
       void reply.header('cache-control', 'no-store');
-      return { user: await accounts.authenticate(sessionTokenOf(request)) };
+      return { user: await request.sessionUser() };
     },
   );
 

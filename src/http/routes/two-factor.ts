@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
 import { clientOf } from '../client-context.js';
 import {
@@ -13,14 +14,14 @@ import {
   TwoFactorSetupResponse,
   TwoFactorStatusResponse,
 } from '../schemas.js';
-import { sessionTokenOf, setSessionCookie } from '../session-cookie.js';
+import { setSessionCookie } from '../session-cookie.js';
 
 const errors = { '4xx': ErrorResponse, '5xx': ErrorResponse };
 
 /** The second factor: TOTP setup, enable, disable, and the second step of a sign-in. */
 export const twoFactorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const { accounts, twoFactor } = services;
-  const userOf = async (request: Parameters<typeof sessionTokenOf>[0]) => (await accounts.authenticate(sessionTokenOf(request))).id;
+  const userOf = async (request: FastifyRequest) => (await request.sessionUser()).id;
 
   app.get(
     '/api/2fa',

@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../../services.js';
 import { CaptchaResponse, ErrorResponse, PublicConfigResponse, SendSmsBody, SendSmsResponse } from '../schemas.js';
 import { clientOf } from '../client-context.js';
-import { sessionTokenOf } from '../session-cookie.js';
 
 /** Steps 1 and 2 of the protocol: the captcha and the SMS send. */
 export const verificationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
@@ -40,7 +39,7 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ services: Services 
     async (request) => {
       const { purpose } = request.body;
       const userId =
-        purpose === 'change_phone' ? (await services.accounts.authenticate(sessionTokenOf(request))).id : undefined;
+        purpose === 'change_phone' ? (await request.sessionUser()).id : undefined;
       const result = await services.verification.send({ ...request.body, userId, client: clientOf(request) });
       return { sent: true as const, expiresIn: result.expiresIn, resendAfter: result.resendAfter };
     },
