@@ -14,7 +14,7 @@ import { createTwoFactorService, type TwoFactorService } from './domain/two-fact
 import { createLimits, memoryLimitBackend, sqliteLimitBackend, type LimitBackend, type Limits } from './limits/index.js';
 import { postgresLimitBackend, redisLimitBackend } from './limits/index.js';
 import { migrateDatabase } from './db/migrate.js';
-import { createAccountService, type AccountService } from './domain/accounts.js';
+import { createAccountService, type AccountService, type PasswordHashing } from './domain/accounts.js';
 import { createHasher } from './domain/codes.js';
 import type { Logger } from './domain/logger.js';
 import { createVerificationService, type VerificationService } from './domain/verification.js';
@@ -54,6 +54,8 @@ export interface ServiceOverrides {
   database?: Database;
   /** Where limit counters live, instead of RATE_LIMIT_STORE (tests pass a Redis backend with their own prefix). */
   limitBackend?: LimitBackend;
+  /** argon2 wrapped (tests count the work a sign-in does). */
+  passwords?: PasswordHashing;
 }
 
 /** RATE_LIMIT_STORE → a backend on a connection the services already hold. */
@@ -85,7 +87,7 @@ export async function createServices(config: Config, secret: string, log: Logger
   }
   const stores = await createStateStores(config, database, log);
   const hasher = createHasher(secret);
-  const repo = kyselyAccountRepository(database.db);
+  const repo = kyselyAccountRepository(database.db, database.kind);
   const smsMessages = kyselySmsMessageLog(database.db);
   const limits = createLimits(config.limits, overrides.limitBackend ?? limitBackendFor(config, database, stores));
   const audit = createAuditLog(kyselyAuditLogRepository(database.db), now, log);
@@ -118,6 +120,7 @@ export async function createServices(config: Config, secret: string, log: Logger
       prefixDigits: config.limits.prefixDigits,
       privacyMode: config.privacyMode,
       testPhoneNumbers: config.testPhoneNumbers,
+      ipv6LimitPrefix: config.limits.ipv6LimitPrefix,
     },
     now,
     log,
@@ -140,11 +143,13 @@ export async function createServices(config: Config, secret: string, log: Logger
     audit,
     hasher,
     passwordGuessLimits: { perIp: limits.failedLoginsPerIpHourly, perPhone: limits.failedLoginsPerPhoneHourly },
+    ...(overrides.passwords ? { passwords: overrides.passwords } : {}),
     settings: {
       sessionTtlSeconds: config.sessionTtlSeconds,
       defaultRegion: config.defaultRegion,
       appName: config.appName,
       privacyMode: config.privacyMode,
+      ipv6LimitPrefix: config.limits.ipv6LimitPrefix,
     },
     now,
     log,

@@ -12,7 +12,7 @@ export interface CaptchaAnswer {
 
 export interface CaptchaChallenge {
   readonly captchaId: string;
-  /** An SVG image as a data: URL, ready for <img src>. */
+  /** A PNG image as a data: URL, ready for <img src>. */
   readonly image: string;
   /** Seconds until the challenge expires. */
   readonly expiresIn: number;
@@ -29,6 +29,12 @@ export interface Captcha {
   /** Issues a new challenge; undefined for kinds that have none to issue. */
   readonly create?: () => Promise<CaptchaChallenge>;
   verify(answer: CaptchaAnswer): Promise<void>;
+  /**
+   * Throws captcha_required / captcha_invalid for an answer that cannot be right, from its shape
+   * alone: no store, no network. Run before anything else a send does, so the cheapest requests
+   * of a flood are refused at the cheapest point.
+   */
+  readonly precheck?: (answer: CaptchaAnswer) => void;
 }
 
 /** CAPTCHA=off: the operator chose to send without a human check (tests, internal tools). */

@@ -10,6 +10,7 @@ import type { CaptchaChallenge } from '../captcha/captcha.js';
 import type { LimitDecision, Limits, RateLimit } from '../limits/types.js';
 import type { CodeStore, PendingCode } from '../stores/types.js';
 import type { AuditLog } from './audit.js';
+import { createCaptchaGuard } from './captcha-guard.js';
 import { ipLimitKey, UNKNOWN_CLIENT, type ClientContext } from './client.js';
 import { generateCode, type Hasher } from './codes.js';
 import type { Logger } from './logger.js';
@@ -46,6 +47,8 @@ export interface VerificationDeps {
     readonly privacyMode: 'explicit' | 'strict';
     /** E.164 → fixed code: QA and app-store numbers that skip the provider and the limits. */
     readonly testPhoneNumbers: ReadonlyMap<string, string>;
+    /** Leading bits of an IPv6 address that per-IP limits count as one client (IPV6_LIMIT_PREFIX). */
+    readonly ipv6LimitPrefix?: number | undefined;
   };
   readonly now: () => number;
   readonly log: Logger;
@@ -83,8 +86,11 @@ export interface VerificationService {
   consume(phone: E164, purpose: Purpose, code: string, client?: ClientContext, userId?: string): Promise<ConsumedCode>;
   /** A new image captcha, within the per-IP allowance; not_found when the kind has no challenge to issue. */
   issueCaptcha(client?: ClientContext): Promise<CaptchaChallenge>;
-  /** Sends a message without a code (e.g. "your number was changed"). Failures are logged, not thrown. */
-  sendNotice(phone: E164, purpose: Purpose, text: string): Promise<void>;
+  /**
+   * Sends a message without a code (e.g. "your number was changed"). It counts against the same
+   * limits and budget as any SMS; a refusal or failure is logged, not thrown.
+   */
+  sendNotice(phone: E164, purpose: Purpose, text: string, client?: ClientContext): Promise<void>;
 }
 
 /**
@@ -107,6 +113,14 @@ const SMS_FAILURE_TO_ERROR = {
  */
 export function createVerificationService(deps: VerificationDeps): VerificationService {
   const { codes, hasher, settings, log } = deps;
+  const ipKey = (client: ClientContext) => ipLimitKey(client.ip, settings.ipv6LimitPrefix);
+  const captchaGuard = createCaptchaGuard({
+    captcha: deps.captcha,
+    failures: deps.limits.failedCaptchasPerIpHourly,
+    clientKey: ipKey,
+    now: deps.now,
+    log,
+  });
 
   /**
    * The per-purpose send rules. In explicit mode a mismatch is an error; in strict mode it returns
@@ -134,14 +148,14 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
 
   /**
    * Every SMS counts against the sender's IP, the number (hour and day), the number's prefix and
-   * the service's daily budget. Points are given back when no SMS goes out (captcha wrong, purpose
-   * refused, cooldown, provider failure), so a bot cannot burn a stranger's allowance without
-   * passing the captcha.
+   * the service's daily budget. It is taken only once every other refusal (captcha, purpose rules,
+   * cooldown) has been decided, and given back if the provider fails, so a request that ends
+   * refused never holds a point of anyone's allowance, not even while it is in flight.
    */
   async function reserveSend(phone: E164, client: ClientContext, now: number): Promise<{ release(): Promise<void> }> {
     const { limits } = deps;
     const rules: [RateLimit, string][] = [
-      [limits.smsPerIpHourly, ipLimitKey(client.ip)],
+      [limits.smsPerIpHourly, ipKey(client)],
       [limits.smsPerPhoneHourly, phone],
       [limits.smsPerPhoneDaily, phone],
       [limits.smsPerPrefixHourly, phonePrefix(phone, settings.prefixDigits)],
@@ -189,6 +203,9 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
 
   return {
     async send({ phone: rawPhone, purpose, userId, client = UNKNOWN_CLIENT, ...captchaAnswer }) {
+      // A missing or malformed captcha answer, or a client past its budget of wrong answers, is
+      // refused before any store is touched: that is what a flood sends (issue 10).
+      captchaGuard.refuseEarly(captchaAnswer, client);
       // Format first: a typo in the number should not cost the person their captcha.
       const phone = normalizePhone(rawPhone, settings.defaultRegion);
       // SMS-pumping defence: nothing goes to a region the operator did not allow, and it costs no captcha.
@@ -196,7 +213,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
       if (settings.allowedCountries !== '*' && (!region || !settings.allowedCountries.includes(region))) {
         throw new AppError('region_not_allowed', { field: 'phone' });
       }
-      const verifyCaptcha = () => deps.captcha.verify({ ...captchaAnswer, remoteIp: client.ip });
+      const verifyCaptcha = () => captchaGuard.verify(captchaAnswer, client);
 
       const fixedCode = settings.testPhoneNumbers.get(phone);
       if (fixedCode !== undefined) {
@@ -215,31 +232,33 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
         return { phone, expiresIn: settings.ttlSeconds, resendAfter: 0 };
       }
 
-      const reservation = await reserveSend(phone, client, deps.now());
-      let code: string;
-      let notice: string | undefined;
-      let ownerId: string | undefined;
-      let pending: PendingCode;
-      try {
-        // The captcha comes before anything that reveals whether the number has an account.
-        await verifyCaptcha();
-        ({ notice, ownerId } = await enforcePurposeRules(phone, purpose, userId));
+      // Order matters (issue 10): everything that can refuse without counting does so first
+      // (captcha, purpose rules, cooldown). Taking limit points first and giving them back on a
+      // refusal let ~100 refused sends in flight hold the prefix and budget counters, and the
+      // real owner was turned away meanwhile.
+      // The captcha comes before anything that reveals whether the number has an account.
+      await verifyCaptcha();
+      const { notice, ownerId } = await enforcePurposeRules(phone, purpose, userId);
 
-        // With a notice, the stored code is one nobody is told: the number then behaves exactly like
-        // one that got a real code (cooldown, attempts), so the API does not reveal which it was.
-        code = generateCode(settings.length);
-        const now = deps.now();
-        pending = {
-          codeHash: hasher.code(hashScope(purpose, userId), phone, code),
-          expiresAt: now + settings.ttlSeconds * 1000,
-          resendAt: now + settings.resendCooldownSeconds * 1000,
-          attempts: 0,
-        };
-        // Storing before sending, with the cooldown, is what makes ten simultaneous sends one SMS.
-        const begun = await codes.beginSend({ phone, purpose }, pending, now);
-        if (!begun.ok) throw rateLimited(begun);
+      // With a notice, the stored code is one nobody is told: the number then behaves exactly like
+      // one that got a real code (cooldown, attempts), so the API does not reveal which it was.
+      const code = generateCode(settings.length);
+      const begunAt = deps.now();
+      const pending: PendingCode = {
+        codeHash: hasher.code(hashScope(purpose, userId), phone, code),
+        expiresAt: begunAt + settings.ttlSeconds * 1000,
+        resendAt: begunAt + settings.resendCooldownSeconds * 1000,
+        attempts: 0,
+      };
+      // Storing before sending, with the cooldown, is what makes ten simultaneous sends one SMS.
+      const begun = await codes.beginSend({ phone, purpose }, pending, begunAt);
+      if (!begun.ok) throw rateLimited(begun);
+      let reservation: Awaited<ReturnType<typeof reserveSend>>;
+      try {
+        reservation = await reserveSend(phone, client, deps.now());
       } catch (err) {
-        await reservation.release();
+        // Refused by a limit: no SMS, so no valid code and no cooldown may remain.
+        await codes.abortSend({ phone, purpose }, pending.codeHash);
         throw err;
       }
 
@@ -291,7 +310,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
       let failure: Extract<LimitDecision, { allowed: true }> | undefined;
       if (!isTestNumber) {
         const now = deps.now();
-        const perIp = await deps.limits.checksPerIpHourly.take(ipLimitKey(client.ip), now);
+        const perIp = await deps.limits.checksPerIpHourly.take(ipKey(client), now);
         if (!perIp.allowed) throw rateLimited(perIp);
         const budget = await deps.limits.failedChecksPerPhoneHourly.take(`${purpose}:${phone}`, now);
         if (!budget.allowed) {
@@ -332,16 +351,26 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
 
     async issueCaptcha(client = UNKNOWN_CLIENT) {
       if (!deps.captcha.create) throw new AppError('not_found', {}, { message: 'The image captcha is not in use.' });
-      const allowance = await deps.limits.captchasPerIpHourly.take(ipLimitKey(client.ip), deps.now());
+      const allowance = await deps.limits.captchasPerIpHourly.take(ipKey(client), deps.now());
       if (!allowance.allowed) throw rateLimited(allowance);
       return deps.captcha.create();
     },
 
-    async sendNotice(phone, purpose, text) {
+    async sendNotice(phone, purpose, text, client = UNKNOWN_CLIENT) {
+      // A notice is an SMS like any other: it counts against the number's caps and the daily budget
+      // (issue 10: with a budget of 2, three SMS went out).
+      let reservation: Awaited<ReturnType<typeof reserveSend>>;
+      try {
+        reservation = await reserveSend(phone, client, deps.now());
+      } catch (err) {
+        log.warn({ phone: maskPhone(phone), purpose, reason: err instanceof AppError ? err.code : 'limit store failed' }, 'notice not sent: refused by a limit');
+        return;
+      }
       try {
         await deliver(phone, purpose, '', text);
         log.info({ provider: deps.sms.name, phone: maskPhone(phone), purpose }, 'notice sent');
       } catch (err) {
+        await reservation.release();
         log.warn({ provider: deps.sms.name, phone: maskPhone(phone), purpose, reason: err instanceof Error ? err.message : 'unknown' }, 'notice not sent');
       }
     },

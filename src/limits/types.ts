@@ -32,6 +32,8 @@ export interface Limits {
   readonly smsDailyBudget: RateLimit | undefined;
   readonly checksPerIpHourly: RateLimit;
   readonly captchasPerIpHourly: RateLimit;
+  /** Wrong captcha answers per client IP; past it the client's sends are refused at once. */
+  readonly failedCaptchasPerIpHourly: RateLimit;
   /** Wrong codes per phone and purpose, across resends. */
   readonly failedChecksPerPhoneHourly: RateLimit;
   /** Wrong second factors or re-entered passwords per user (same budget as failed checks). */

@@ -15,14 +15,15 @@ export const accountSettingsRoutes: FastifyPluginAsyncTypebox<{ services: Servic
     {
       schema: {
         tags: ['accounts'],
-        summary: 'Move the account to a new number: a change_phone code sent there, and the password (or, with 2FA on, totp)',
+        summary: 'Move the account to a new number: a change_phone code sent there, and the password (or, with 2FA on, totp); ends every other session',
         body: PhoneChangeBody,
         response: { 200: MeResponse, ...errors },
       },
     },
     async (request) => {
-      const { id } = await accounts.authenticate(sessionTokenOf(request));
-      return { user: await accounts.changePhone(id, request.body, clientOf(request)) };
+      const token = sessionTokenOf(request);
+      const { id } = await accounts.authenticate(token);
+      return { user: await accounts.changePhone(id, request.body, clientOf(request), token) };
     },
   );
 

@@ -65,7 +65,7 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     },
     async (request, reply) => {
       void reply.header('cache-control', 'no-store');
-      const { recoveryCodes } = await twoFactor.enable(await userOf(request), request.body.code, clientOf(request));
+      const { recoveryCodes } = await twoFactor.enable(await userOf(request), request.body.code, clientOf(request), sessionTokenOf(request));
       return { enabled: true as const, recoveryCodes };
     },
   );
