@@ -174,7 +174,7 @@ const envSchema = z.object({
   REDIS_TIMEOUT_MS: int(50, 60_000, 1000),
   /** Log one line per request and response; off saves about 15–20% of the CPU per request (docs/benchmarks.md). @default true */
   LOG_REQUESTS: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
-  /** Milliseconds a client has to send a whole request, headers and body; a slower one is cut off (slow-body floods). @default 30000 */
+  /** Milliseconds a client has to send a request's headers, and as many more for its body; a slower one is cut off with request_timeout. @default 30000 */
   REQUEST_TIMEOUT_MS: int(1000, 600_000, 30_000),
   /** Which SMS providers deliver codes, tried in order: a comma list of console, tencent, aliyun, twilio. @default "console" */
   SMS_PROVIDER: z.string().default('console').transform(parseProviderList),
@@ -335,7 +335,7 @@ export interface Config {
   /** Set when REDIS_URL or REDIS_CLUSTER_NODES is: codes and captchas then live in Redis. */
   readonly redis: RedisConfig | undefined;
   readonly logRequests: boolean;
-  /** The whole request, body included, must arrive within this many milliseconds. */
+  /** Headers must arrive within this many milliseconds, and the body within as many more. */
   readonly requestTimeoutMs: number;
   /** Providers in the order they are tried; the first that accepts the message wins. */
   readonly smsProvider: readonly SmsProviderName[];

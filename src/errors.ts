@@ -26,6 +26,8 @@ export const ERRORS = {
   unauthorized: { status: 401, message: 'Sign in first.' },
   not_found: { status: 404, message: 'No such route.' },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
+  request_timeout: { status: 408, message: 'The request did not arrive in time.' },
+  headers_too_large: { status: 431, message: 'The request headers are too large.' },
   sms_send_failed: { status: 502, message: 'The SMS could not be sent. Try again later.' },
   service_unavailable: { status: 503, message: 'The service is temporarily unavailable. Try again later.' },
   internal_error: { status: 500, message: 'Something went wrong on our side.' },
