@@ -46,8 +46,9 @@ const between = (random: Random, low: number, high: number) => low + (high - low
 /**
  * Fills polygons (flat [x0, y0, x1, y1, …] contours in pixels) with the nonzero rule into a
  * coverage map of 0..1 per pixel: SUBSAMPLES scanlines per row, exact coverage along each span.
+ * Exported for the solver test, which draws its templates with it.
  */
-function fill(contours: readonly number[][], width: number, height: number): Float32Array {
+export function fill(contours: readonly number[][], width: number, height: number): Float32Array {
   const cover = new Float32Array(width * height);
   const edges: number[] = []; // x at top, y top, y bottom, dx/dy, direction
   for (const points of contours) {
@@ -134,7 +135,7 @@ function subdivide(points: readonly number[], maxLength: number): number[] {
   return out;
 }
 
-function glyphBox(glyph: Glyph): { cx: number; cy: number } {
+export function glyphBox(glyph: Glyph): { cx: number; cy: number } {
   let minX = Infinity;
   let minY = Infinity;
   let maxX = -Infinity;
@@ -213,12 +214,15 @@ export function drawCaptcha(text: string): Buffer {
     const size = between(random, 44, 54);
     const angle = between(random, -0.38, 0.38);
     const shear = between(random, -0.3, 0.3);
-    const stretch = between(random, 0.85, 1.2);
+    // Wide letters (M, W) are kept inside their slot: overlapping neighbours are what people misread.
+    const stretch = Math.min(between(random, 0.85, 1.2), (slot + 2) / (size * glyph.advance));
     const cos = Math.cos(angle);
     const sin = Math.sin(angle);
     const { cx, cy } = glyphBox(glyph);
     const x0 = 12 + slot * (i + 0.5) + between(random, -5, 5);
     const y0 = height / 2 + between(random, -5, 5);
+    // And a wobble of its own per character, so no two copies of a letter have the same edges.
+    const wobble = { a: between(random, 1, 2), f: between(random, 0.18, 0.3), p: between(random, 0, 2 * Math.PI) };
     for (const contour of glyph.contours) {
       const placed: number[] = [];
       for (let k = 0; k < contour.length; k += 2) {
@@ -231,8 +235,8 @@ export function drawCaptcha(text: string): Buffer {
       for (let k = 0; k < fine.length; k += 2) {
         const x = fine[k]!;
         const y = fine[k + 1]!;
-        fine[k] = x + wave.ax * Math.sin(y * wave.fx + wave.px);
-        fine[k + 1] = y + wave.ay * Math.sin(x * wave.fy + wave.py);
+        fine[k] = x + wave.ax * Math.sin(y * wave.fx + wave.px) + wobble.a * Math.sin(y * wobble.f + wobble.p);
+        fine[k + 1] = y + wave.ay * Math.sin(x * wave.fy + wave.py) + wobble.a * Math.cos(x * wobble.f + wobble.p);
       }
       ink.push(fine);
     }
