@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config, TrustProxy } from './config.js';
+import { answerClientError, installBodyDeadline } from './http/client-errors.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { endUserApi } from './http/end-user-api.js';
 import { healthRoutes } from './http/routes/health.js';
@@ -38,8 +39,13 @@ export async function buildApp({ config, services, logger, webRoot = WEB_DIST }:
     trustProxy: trustProxyOption(config.trustProxy),
     // Two log lines per request are a large share of the CPU under load (docs/benchmarks.md); LOG_REQUESTS=false drops them.
     logController: new LogController({ disableRequestLogging: !config.logRequests }),
-    // A slow client must not hold a request open forever.
-    requestTimeout: 30_000,
+    // A slow client must not hold a request open: its headers have REQUEST_TIMEOUT_MS, and its
+    // body REQUEST_TIMEOUT_MS more (installBodyDeadline below). Node checks its deadlines only
+    // every connectionsCheckingInterval (30 s by default); checking every second cuts a slow
+    // client within a second of the deadline.
+    requestTimeout: config.requestTimeoutMs,
+    http: { connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs), headersTimeout: config.requestTimeoutMs },
+    clientErrorHandler: answerClientError,
     // A URL the router cannot decode (/api/%zz) gets the documented error body, not Fastify's own.
     frameworkErrors: (_error, _request, reply) => {
       void (reply as FastifyReply).code(400).send({ error: { code: 'invalid_request', message: 'The URL is malformed.' } });
@@ -53,6 +59,7 @@ export async function buildApp({ config, services, logger, webRoot = WEB_DIST }:
   // Only JSON bodies: a text/plain POST is what a cross-site HTML form can send without a preflight.
   app.removeContentTypeParser('text/plain');
   installErrorHandling(app);
+  installBodyDeadline(app, config.requestTimeoutMs);
 
   await app.register(cookie);
   await app.register(swagger, {

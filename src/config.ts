@@ -171,6 +171,8 @@ const envSchema = z.object({
   REDIS_TIMEOUT_MS: int(50, 60_000, 1000),
   /** Log one line per request and response; off saves about 15–20% of the CPU per request (docs/benchmarks.md). @default true */
   LOG_REQUESTS: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
+  /** Milliseconds a client has to send a request's headers, and as many more for its body; a slower one is cut off with request_timeout. @default 30000 */
+  REQUEST_TIMEOUT_MS: int(1000, 600_000, 30_000),
   /** Which SMS providers deliver codes, tried in order: a comma list of console, tencent, aliyun, twilio. @default "console" */
   SMS_PROVIDER: z.string().default('console').transform(parseProviderList),
   /** Milliseconds a provider call may take before the send fails with sms_send_failed. @default 5000 */
@@ -264,6 +266,10 @@ const envSchema = z.object({
   CHECKS_PER_IP_HOURLY: int(1, 1_000_000, 100),
   /** Image captchas per client IP per clock hour. @default 60 */
   CAPTCHAS_PER_IP_HOURLY: int(1, 1_000_000, 60),
+  /** Wrong image or widget captcha answers per client IP per clock hour; past it that IP's sends are refused at once until the hour ends. @default 30 */
+  CAPTCHA_FAILURES_PER_IP_HOURLY: int(1, 1_000_000, 30),
+  /** Leading bits of an IPv6 address that per-IP limits count as one client (a home line usually gets a /56). @default 56 */
+  IPV6_LIMIT_PREFIX: int(48, 64, 56),
   /** Wrong codes per phone and purpose per clock hour, across resends; past it the pair is locked until the hour ends. Also bounds wrong second factors per user. @default 10 */
   FAILED_CHECKS_PER_PHONE_HOURLY: int(1, 1000, 10),
   /** Wrong passwords at sign-in per client IP per clock hour; past it password sign-in from that IP waits. @default 30 */
@@ -326,6 +332,8 @@ export interface Config {
   /** Set when REDIS_URL or REDIS_CLUSTER_NODES is: codes and captchas then live in Redis. */
   readonly redis: RedisConfig | undefined;
   readonly logRequests: boolean;
+  /** Headers must arrive within this many milliseconds, and the body within as many more. */
+  readonly requestTimeoutMs: number;
   /** Providers in the order they are tried; the first that accepts the message wins. */
   readonly smsProvider: readonly SmsProviderName[];
   readonly smsProviderTimeoutMs: number;
@@ -398,6 +406,9 @@ export interface LimitSettings {
   readonly allowedCountries: readonly string[] | '*';
   readonly checksPerIpHourly: number;
   readonly captchasPerIpHourly: number;
+  readonly captchaFailuresPerIpHourly: number;
+  /** An IPv6 client is counted by this many leading bits of its address (48 to 64). */
+  readonly ipv6LimitPrefix: number;
   readonly failedChecksPerPhoneHourly: number;
   readonly failedLoginsPerIpHourly: number;
   readonly failedLoginsPerPhoneHourly: number;
@@ -503,6 +514,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     postgres,
     redis,
     logRequests: e.LOG_REQUESTS === 'true',
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     smsProvider: e.SMS_PROVIDER,
     smsProviderTimeoutMs: e.SMS_PROVIDER_TIMEOUT_MS,
     smsOutboxFile: e.SMS_OUTBOX_FILE,
@@ -566,6 +578,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       allowedCountries: e.SMS_ALLOWED_COUNTRIES,
       checksPerIpHourly: e.CHECKS_PER_IP_HOURLY,
       captchasPerIpHourly: e.CAPTCHAS_PER_IP_HOURLY,
+      captchaFailuresPerIpHourly: e.CAPTCHA_FAILURES_PER_IP_HOURLY,
+      ipv6LimitPrefix: e.IPV6_LIMIT_PREFIX,
       failedChecksPerPhoneHourly: e.FAILED_CHECKS_PER_PHONE_HOURLY,
       failedLoginsPerIpHourly: e.FAILED_LOGINS_PER_IP_HOURLY,
       failedLoginsPerPhoneHourly: e.FAILED_LOGINS_PER_PHONE_HOURLY,

@@ -26,6 +26,8 @@ const STATUS = {
   unauthorized: 401,
   not_found: 404,
   payload_too_large: 413,
+  request_timeout: 408,
+  headers_too_large: 431,
   sms_send_failed: 502,
   service_unavailable: 503,
   internal_error: 500,

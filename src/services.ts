@@ -14,7 +14,7 @@ import { createTwoFactorService, type TwoFactorService } from './domain/two-fact
 import { createLimits, memoryLimitBackend, sqliteLimitBackend, type LimitBackend, type Limits } from './limits/index.js';
 import { postgresLimitBackend, redisLimitBackend } from './limits/index.js';
 import { migrateDatabase } from './db/migrate.js';
-import { createAccountService, type AccountService } from './domain/accounts.js';
+import { createAccountService, type AccountService, type PasswordHashing } from './domain/accounts.js';
 import { createHasher } from './domain/codes.js';
 import type { Logger } from './domain/logger.js';
 import { createVerificationEngine } from './domain/engine.js';
@@ -65,6 +65,8 @@ export interface ServiceOverrides {
   limitBackend?: LimitBackend;
   /** Observers of sends and approvals (webhooks, fraud guard, metrics). */
   events?: VerificationEvents;
+  /** argon2 wrapped (tests count the work a sign-in does). */
+  passwords?: PasswordHashing;
 }
 
 /** SMS per Verify API verification (the first send and its resends), as Twilio Verify allows. */
@@ -99,7 +101,7 @@ export async function createServices(config: Config, secret: string, log: Logger
   }
   const stores = await createStateStores(config, database, log);
   const hasher = createHasher(secret);
-  const repo = kyselyAccountRepository(database.db);
+  const repo = kyselyAccountRepository(database.db, database.kind);
   const smsMessages = kyselySmsMessageLog(database.db);
   const limits = createLimits(config.limits, overrides.limitBackend ?? limitBackendFor(config, database, stores));
   const audit = createAuditLog(kyselyAuditLogRepository(database.db), now, log);
@@ -121,6 +123,7 @@ export async function createServices(config: Config, secret: string, log: Logger
     allowedCountries: config.limits.allowedCountries,
     prefixDigits: config.limits.prefixDigits,
     testPhoneNumbers: config.testPhoneNumbers,
+    ipv6LimitPrefix: config.limits.ipv6LimitPrefix,
   };
   // One engine for both clients: the sign-up protocol and the Verify API.
   const engine = createVerificationEngine({ codes: stores.codes, sms, hasher, limits, audit, events: overrides.events, settings: engineSettings, now, log });
@@ -175,11 +178,13 @@ export async function createServices(config: Config, secret: string, log: Logger
     audit,
     hasher,
     passwordGuessLimits: { perIp: limits.failedLoginsPerIpHourly, perPhone: limits.failedLoginsPerPhoneHourly },
+    ...(overrides.passwords ? { passwords: overrides.passwords } : {}),
     settings: {
       sessionTtlSeconds: config.sessionTtlSeconds,
       defaultRegion: config.defaultRegion,
       appName: config.appName,
       privacyMode: config.privacyMode,
+      ipv6LimitPrefix: config.limits.ipv6LimitPrefix,
     },
     now,
     log,

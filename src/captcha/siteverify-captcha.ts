@@ -2,7 +2,7 @@ import { AppError } from '../errors.js';
 import type { Hasher } from '../domain/codes.js';
 import type { Logger } from '../domain/logger.js';
 import type { RateLimit } from '../limits/types.js';
-import type { Captcha } from './captcha.js';
+import type { Captcha, CaptchaAnswer } from './captcha.js';
 
 /** The providers' documented endpoints; CAPTCHA_VERIFY_URL overrides them (tests, egress proxies). */
 export const SITEVERIFY_URLS = {
@@ -34,6 +34,11 @@ function unavailable(log: Logger, kind: string, reason: string, cause?: unknown)
   return new AppError('service_unavailable', {}, { cause });
 }
 
+function refuseMalformedToken({ captchaToken }: CaptchaAnswer): void {
+  if (!captchaToken) throw new AppError('captcha_required', { field: 'captchaToken' });
+  if (captchaToken.length > MAX_TOKEN_LENGTH) throw new AppError('captcha_invalid', { field: 'captchaToken' });
+}
+
 /**
  * Cloudflare Turnstile or hCaptcha, verified server side through siteverify (a form-encoded POST
  * of secret, response and remoteip). Fails closed: a verifier that is down, slow or answers
@@ -44,9 +49,10 @@ export function siteverifyCaptcha(options: SiteverifyCaptchaOptions): Captcha {
   return {
     kind: options.kind,
     siteKey: options.siteKey,
+    precheck: refuseMalformedToken,
     async verify({ captchaToken, remoteIp }) {
-      if (!captchaToken) throw new AppError('captcha_required', { field: 'captchaToken' });
-      if (captchaToken.length > MAX_TOKEN_LENGTH) throw new AppError('captcha_invalid', { field: 'captchaToken' });
+      refuseMalformedToken({ captchaToken });
+      if (!captchaToken) return;
       // Claimed before the provider is asked, so two requests with one token cannot both pass, even
       // on two instances (the claim is an atomic counter in the limit store).
       const claim = await options.usedTokens.take(options.hasher.token(`captcha:${captchaToken}`), options.now());

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { PhoneTakenError, type AccountRepository, type User } from '../domain/account-repository.js';
 import type { DatabaseSchema } from './schema.js';
 
@@ -8,14 +8,20 @@ function isUniqueViolation(err: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
 }
 
-const toUser = (row: { id: string; phone: string; password_hash: string; created_at: number | string }): User => ({
+const toUser = (row: { id: string; phone: string; password_hash: string; created_at: number | string; credential_version: number | string }): User => ({
   id: row.id,
   phone: row.phone,
   passwordHash: row.password_hash,
   createdAt: Number(row.created_at),
+  credentialVersion: Number(row.credential_version),
 });
 
-export function kyselyAccountRepository(db: Kysely<DatabaseSchema>): AccountRepository {
+/**
+ * `dialect` matters for one statement: on PostgreSQL the session insert takes a share lock of the
+ * user's row (SQLite has one writer at a time, so its insert is already atomic with the change).
+ */
+export function kyselyAccountRepository(db: Kysely<DatabaseSchema>, dialect: 'sqlite' | 'postgres' = 'sqlite'): AccountRepository {
+  const bump = sql<number>`credential_version + 1`;
   return {
     async findUserByPhone(phone) {
       const row = await db.selectFrom('users').selectAll().where('phone', '=', phone).executeTakeFirst();
@@ -43,30 +49,81 @@ export function kyselyAccountRepository(db: Kysely<DatabaseSchema>): AccountRepo
       }
     },
     async updatePassword(userId, passwordHash, now) {
-      await db.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', userId).execute();
+      const row = await db
+        .updateTable('users')
+        .set({ password_hash: passwordHash, updated_at: now, credential_version: bump })
+        .where('id', '=', userId)
+        .returning('credential_version')
+        .executeTakeFirstOrThrow();
+      return Number(row.credential_version);
     },
     async updatePhone(userId, phone, now) {
       try {
-        await db.updateTable('users').set({ phone, updated_at: now }).where('id', '=', userId).execute();
+        const row = await db
+          .updateTable('users')
+          .set({ phone, updated_at: now, credential_version: bump })
+          .where('id', '=', userId)
+          .returning('credential_version')
+          .executeTakeFirstOrThrow();
+        return Number(row.credential_version);
       } catch (err) {
         if (isUniqueViolation(err)) throw new PhoneTakenError(phone, { cause: err });
         throw err;
       }
     },
+    async bumpCredentialVersion(userId) {
+      const row = await db
+        .updateTable('users')
+        .set({ credential_version: bump })
+        .where('id', '=', userId)
+        .returning('credential_version')
+        .executeTakeFirstOrThrow();
+      return Number(row.credential_version);
+    },
     async createSession(tokenHash, session, now) {
-      await db
+      // INSERT … SELECT from the user's row where the version still matches: the check and the
+      // insert are one statement, so a reset that answered before cannot be outlived by it.
+      let proof = db
+        .selectFrom('users')
+        .select([
+          sql.val(tokenHash).as('id'),
+          'id as user_id',
+          sql.val(now).as('created_at'),
+          sql.val(session.expiresAt).as('expires_at'),
+          'credential_version',
+        ])
+        .where('id', '=', session.userId)
+        .where('credential_version', '=', session.credentialVersion);
+      if (dialect === 'postgres') proof = proof.forShare();
+      const result = await db
         .insertInto('sessions')
-        .values({ id: tokenHash, user_id: session.userId, created_at: now, expires_at: session.expiresAt })
-        .execute();
+        .columns(['id', 'user_id', 'created_at', 'expires_at', 'credential_version'])
+        .expression(proof)
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
     },
     async findSession(tokenHash, now) {
+      // The join makes a session of an older credential version dead at once, even before the
+      // change's clean-up has deleted it.
       const row = await db
         .selectFrom('sessions')
-        .select(['user_id', 'expires_at'])
-        .where('id', '=', tokenHash)
-        .where('expires_at', '>', now)
+        .innerJoin('users', 'users.id', 'sessions.user_id')
+        .select(['sessions.user_id', 'sessions.expires_at', 'sessions.credential_version'])
+        .where('sessions.id', '=', tokenHash)
+        .where('sessions.expires_at', '>', now)
+        .whereRef('sessions.credential_version', '=', 'users.credential_version')
         .executeTakeFirst();
-      return row && { userId: row.user_id, expiresAt: Number(row.expires_at) };
+      return row && { userId: row.user_id, expiresAt: Number(row.expires_at), credentialVersion: Number(row.credential_version) };
+    },
+    async keepOnlySession(userId, tokenHash, credentialVersion) {
+      await db
+        .updateTable('sessions')
+        .set({ credential_version: credentialVersion })
+        .where('id', '=', tokenHash)
+        .where('user_id', '=', userId)
+        .execute();
+      const result = await db.deleteFrom('sessions').where('user_id', '=', userId).where('id', '!=', tokenHash).executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
     async deleteSession(tokenHash) {
       await db.deleteFrom('sessions').where('id', '=', tokenHash).execute();

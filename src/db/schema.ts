@@ -23,6 +23,8 @@ export interface UsersTable {
   password_hash: string;
   created_at: number;
   updated_at: number;
+  /** Bumped by every credential change (password reset, phone change, 2FA on); migration 006. */
+  credential_version: Generated<number>;
 }
 
 export interface SessionsTable {
@@ -31,6 +33,8 @@ export interface SessionsTable {
   user_id: string;
   created_at: number;
   expires_at: number;
+  /** The user's credential_version the sign-in proved; an older one than the user's is refused. */
+  credential_version: Generated<number>;
 }
 
 export interface PendingCodesTable {
@@ -94,6 +98,8 @@ export interface LoginTicketsTable {
   user_id: string;
   created_at: number;
   expires_at: number;
+  /** As for sessions: the password was proven at this version. */
+  credential_version: Generated<number>;
 }
 
 export interface ApiKeysTable {

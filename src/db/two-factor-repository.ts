@@ -85,12 +85,20 @@ export function kyselyTwoFactorRepository(db: Kysely<DatabaseSchema>): TwoFactor
       await db.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
       return Number(result.numDeletedRows) === 1;
     },
-    async createTicket(ticketHash, userId, expiresAt, now) {
-      await db.insertInto('login_tickets').values({ id: ticketHash, user_id: userId, created_at: now, expires_at: expiresAt }).execute();
+    async createTicket(ticketHash, userId, expiresAt, now, credentialVersion) {
+      await db
+        .insertInto('login_tickets')
+        .values({ id: ticketHash, user_id: userId, created_at: now, expires_at: expiresAt, credential_version: credentialVersion })
+        .execute();
     },
     async findTicket(ticketHash, now) {
-      const row = await db.selectFrom('login_tickets').select('user_id').where('id', '=', ticketHash).where('expires_at', '>', now).executeTakeFirst();
-      return row?.user_id;
+      const row = await db
+        .selectFrom('login_tickets')
+        .select(['user_id', 'credential_version'])
+        .where('id', '=', ticketHash)
+        .where('expires_at', '>', now)
+        .executeTakeFirst();
+      return row && { userId: row.user_id, credentialVersion: Number(row.credential_version) };
     },
     async takeTicket(ticketHash, now) {
       const result = await db.deleteFrom('login_tickets').where('id', '=', ticketHash).where('expires_at', '>', now).executeTakeFirst();

@@ -5,11 +5,18 @@ export interface User {
   readonly phone: string;
   readonly passwordHash: string;
   readonly createdAt: number;
+  /**
+   * Bumped by every credential change (password reset, phone change, 2FA turned on). A session is
+   * stored with the version its sign-in proved and works only while it is still the user's.
+   */
+  readonly credentialVersion: number;
 }
 
 export interface Session {
   readonly userId: string;
   readonly expiresAt: number;
+  /** The user's credentialVersion that the sign-in proved (read before the password or code was checked). */
+  readonly credentialVersion: number;
 }
 
 /** Thrown by createUser when the phone already has an account (the database's unique constraint). */
@@ -26,12 +33,25 @@ export interface AccountRepository {
   findUserById(id: string): Promise<User | undefined>;
   /** Inserts the user; throws PhoneTakenError if the phone is registered, even under a race. */
   createUser(user: User): Promise<void>;
-  updatePassword(userId: string, passwordHash: string, now: number): Promise<void>;
-  /** Moves the account to another number; throws PhoneTakenError if it has an account, even under a race. */
-  updatePhone(userId: string, phone: string, now: number): Promise<void>;
-  createSession(tokenHash: string, session: Session, now: number): Promise<void>;
-  /** The live session with this token hash, or undefined if unknown or expired. */
+  /** Sets the password and bumps the credential version in one statement; resolves to the new version. */
+  updatePassword(userId: string, passwordHash: string, now: number): Promise<number>;
+  /**
+   * Moves the account to another number and bumps the credential version in one statement;
+   * resolves to the new version. Throws PhoneTakenError if the number has an account, even under a race.
+   */
+  updatePhone(userId: string, phone: string, now: number): Promise<number>;
+  /** Bumps the credential version (2FA turned on); resolves to the new one. */
+  bumpCredentialVersion(userId: string): Promise<number>;
+  /**
+   * Stores the session only if `session.credentialVersion` is still the user's, checked in the
+   * same statement as the insert (on PostgreSQL under a share lock of the user's row, so a
+   * concurrent credential change waits for it or it for the change). False when it was not stored.
+   */
+  createSession(tokenHash: string, session: Session, now: number): Promise<boolean>;
+  /** The live session with this token hash, or undefined if unknown, expired or of an older credential version. */
   findSession(tokenHash: string, now: number): Promise<Session | undefined>;
+  /** Ends every other session of the user and moves the kept one to `credentialVersion`; resolves to how many ended. */
+  keepOnlySession(userId: string, tokenHash: string, credentialVersion: number): Promise<number>;
   deleteSession(tokenHash: string): Promise<void>;
   deleteSessionsOfUser(userId: string): Promise<number>;
   /** Removes sessions that expired before `now`; resolves to how many. */

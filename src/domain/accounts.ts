@@ -8,6 +8,12 @@ import type { Hasher } from './codes.js';
 import { rateLimited, reserveAll, type Reservation } from './limit-reservation.js';
 import type { Logger } from './logger.js';
 import { hashPassword, isAcceptablePassword, verifyPassword } from './passwords.js';
+
+/** argon2 as the account service uses it; a seam so a test can count the work a sign-in does. */
+export interface PasswordHashing {
+  hash(password: string): Promise<string>;
+  verify(passwordHash: string, password: string): Promise<boolean>;
+}
 import { maskPhone, normalizePhone, type E164 } from './phone.js';
 import { phoneChangedText } from './messages.js';
 import type { AuditEvent } from './audit.js';
@@ -50,7 +56,11 @@ export interface AccountDeps {
     readonly appName: string;
     /** strict: no step before a valid code reveals whether a number has an account. */
     readonly privacyMode: 'explicit' | 'strict';
+    /** Leading bits of an IPv6 address that per-IP limits count as one client (IPV6_LIMIT_PREFIX). */
+    readonly ipv6LimitPrefix?: number | undefined;
   };
+  /** @default argon2id from ./passwords.ts */
+  readonly passwords?: PasswordHashing;
   readonly now: () => number;
   readonly log: Logger;
 }
@@ -67,11 +77,15 @@ export interface AccountService {
     input: { phone: string; code: string; newPassword: string; totp?: string | undefined },
     client?: ClientContext,
   ): Promise<{ revokedSessions: number }>;
-  /** Moves the account to `newPhone` (with a change_phone code sent there) after the password or a TOTP code; tells the old number. */
+  /**
+   * Moves the account to `newPhone` (with a change_phone code sent there) after the password or a
+   * TOTP code; tells the old number. Every other session ends: the one of `sessionToken` is kept.
+   */
   changePhone(
     userId: string,
     input: { newPhone: string; code: string; password?: string | undefined; totp?: string | undefined },
     client?: ClientContext,
+    sessionToken?: string,
   ): Promise<PublicUser>;
   /** The user's own security events, newest first. */
   activity(userId: string): Promise<AuditEvent[]>;
@@ -93,8 +107,11 @@ const toPublic = (user: User): PublicUser => ({
 export function createAccountService(deps: AccountDeps): AccountService {
   const { repo, verification, twoFactor, hasher, settings, log } = deps;
   const phoneOf = (raw: string) => normalizePhone(raw, settings.defaultRegion);
+  const passwords: PasswordHashing = deps.passwords ?? { hash: hashPassword, verify: verifyPassword };
   // Verifying against this when the phone is unknown makes "no such user" as slow as "wrong password".
-  let decoyHash: Promise<string> | undefined;
+  // Hashed once, at start, so not even the first unknown number takes a different path.
+  const decoyHash = passwords.hash(randomBytes(16).toString('hex'));
+  decoyHash.catch((err: unknown) => log.error({ err }, 'could not prepare the decoy password hash'));
   let sessionsStarted = 0;
 
   /** Puts a consumed code back after a failure of ours, so the person can retry without a new SMS. */
@@ -103,16 +120,26 @@ export function createAccountService(deps: AccountDeps): AccountService {
 
   async function reservePasswordGuess(phone: E164, client: ClientContext): Promise<Reservation> {
     const { perIp, perPhone } = deps.passwordGuessLimits;
-    const result = await reserveAll([[perIp, ipLimitKey(client.ip)], [perPhone, phone]], deps.now(), log);
+    const result = await reserveAll([[perIp, ipLimitKey(client.ip, settings.ipv6LimitPrefix)], [perPhone, phone]], deps.now(), log);
     if ('release' in result) return result;
     throw rateLimited(result);
   }
 
-  async function startSession(user: User): Promise<SignedIn> {
+  /**
+   * Stores a new session bound to the credential version the caller proved (read from the user
+   * row before the password or code was checked). If a reset, a phone change or 2FA being turned
+   * on bumped the version meanwhile, nothing is stored and the sign-in fails with `refusal`: a
+   * sign-in in flight cannot outlive the change (issue 10). Anything tied to a session (a refresh
+   * token, say) dies with it, because the session no longer authenticates.
+   */
+  async function startSession(user: User, provenVersion: number, refusal: 'invalid_credentials' | 'ticket_invalid' | 'code_invalid'): Promise<SignedIn> {
     const token = randomBytes(32).toString('base64url');
     const now = deps.now();
     const expiresAt = now + settings.sessionTtlSeconds * 1000;
-    await repo.createSession(hasher.token(token), { userId: user.id, expiresAt }, now);
+    if (!(await repo.createSession(hasher.token(token), { userId: user.id, expiresAt, credentialVersion: provenVersion }, now))) {
+      log.info({ userId: user.id }, 'sign-in refused: the credential changed while it was in flight');
+      throw new AppError(refusal, refusal === 'ticket_invalid' ? { field: 'ticket' } : refusal === 'code_invalid' ? { field: 'code' } : {});
+    }
     // Expired sessions are refused anyway; clearing them now and then keeps the table from growing
     // forever. Not awaited: a failed clean-up must not fail a sign-in.
     if (++sessionsStarted % 500 === 0) {
@@ -123,11 +150,12 @@ export function createAccountService(deps: AccountDeps): AccountService {
 
   async function signInOrChallenge(user: User, method: 'password' | 'sms', client: ClientContext): Promise<SignedIn | TwoFactorChallenge> {
     if (await twoFactor.isEnabled(user.id)) {
-      const { ticket, expiresIn } = await twoFactor.issueTicket(user.id);
+      const { ticket, expiresIn } = await twoFactor.issueTicket(user.id, user.credentialVersion);
       return { twoFactorRequired: true, ticket, expiresIn };
     }
+    const signedIn = await startSession(user, user.credentialVersion, method === 'password' ? 'invalid_credentials' : 'code_invalid');
     await deps.audit.record({ type: 'sign_in', userId: user.id, phone: user.phone, client, detail: method });
-    return startSession(user);
+    return signedIn;
   }
 
   function requireAcceptable(password: string, field: string): void {
@@ -139,13 +167,14 @@ export function createAccountService(deps: AccountDeps): AccountService {
       // Checked before the code, so a typo in the password does not waste an attempt.
       requireAcceptable(password, 'password');
       const phone = phoneOf(rawPhone);
-      // In strict privacy mode only the code's owner may learn the number is taken (from createUser below).
-      if (settings.privacyMode === 'explicit' && (await repo.findUserByPhone(phone))) throw new AppError('phone_taken', { field: 'phone' });
-
+      // The code first, whatever the privacy mode: answering phone_taken before it made this an
+      // account oracle without a captcha or a limit (issue 10). A taken number had no register
+      // code sent, so it answers code_invalid like any number without one; consume counts the
+      // probe against the per-IP check limit.
       const consumed = await verification.consume(phone, 'register', code, client);
       let user: User;
       try {
-        user = { id: randomUUID(), phone, passwordHash: await hashPassword(password), createdAt: deps.now() };
+        user = { id: randomUUID(), phone, passwordHash: await passwords.hash(password), createdAt: deps.now(), credentialVersion: 0 };
         await repo.createUser(user);
       } catch (err) {
         if (err instanceof PhoneTakenError) throw new AppError('phone_taken', { field: 'phone' });
@@ -155,7 +184,7 @@ export function createAccountService(deps: AccountDeps): AccountService {
       }
       log.info({ userId: user.id, phone: maskPhone(phone) }, 'account created');
       await deps.audit.record({ type: 'sign_up', userId: user.id, phone, client });
-      return startSession(user);
+      return startSession(user, user.credentialVersion, 'code_invalid');
     },
 
     async loginWithPassword({ phone: rawPhone, password }, client = UNKNOWN_CLIENT) {
@@ -165,14 +194,12 @@ export function createAccountService(deps: AccountDeps): AccountService {
       // differ between "no such account" and "wrong password".
       const reserved = await reservePasswordGuess(phone, client);
       const user = await repo.findUserByPhone(phone);
-      if (!user) {
-        decoyHash ??= hashPassword(randomBytes(16).toString('hex'));
-        await verifyPassword(await decoyHash, password);
-        throw new AppError('invalid_credentials');
-      }
-      if (!(await verifyPassword(user.passwordHash, password))) {
-        log.info({ userId: user.id }, 'wrong password');
-        await deps.audit.record({ type: 'sign_in_failed', userId: user.id, phone, client, detail: 'password' });
+      // Both paths do the same work (one argon2 verify, one audit row), so the time of a wrong
+      // password does not tell a registered number from an unknown one (issue 10).
+      const matched = await passwords.verify(user ? user.passwordHash : await decoyHash, password);
+      if (!user || !matched) {
+        log.info({ userId: user?.id }, 'wrong password');
+        await deps.audit.record({ type: 'sign_in_failed', userId: user?.id, phone, client, detail: 'password' });
         throw new AppError('invalid_credentials');
       }
       await reserved.release();
@@ -188,24 +215,25 @@ export function createAccountService(deps: AccountDeps): AccountService {
     },
 
     async completeTwoFactorLogin({ ticket, code }, client = UNKNOWN_CLIENT) {
-      const userId = await twoFactor.userOfTicket(ticket);
+      const { userId, credentialVersion } = await twoFactor.userOfTicket(ticket);
       // A wrong code leaves the ticket alive (the failure budget bounds guessing); a right one uses it up, once.
       await twoFactor.verify(userId, code, client);
       await twoFactor.takeTicket(ticket);
       const user = await repo.findUserById(userId);
       if (!user) throw new AppError('ticket_invalid', { field: 'ticket' });
+      // The session carries the version the ticket's password proved: a reset since then kills it.
+      const signedIn = await startSession(user, credentialVersion, 'ticket_invalid');
       await deps.audit.record({ type: 'sign_in', userId, phone: user.phone, client, detail: 'second_factor' });
-      return startSession(user);
+      return signedIn;
     },
 
     async resetPassword({ phone: rawPhone, code, newPassword, totp }, client = UNKNOWN_CLIENT) {
       requireAcceptable(newPassword, 'newPassword');
       const phone: E164 = phoneOf(rawPhone);
-      // In strict privacy mode the code comes first: an unknown number has only a decoy code nobody knows.
-      let user = settings.privacyMode === 'explicit' ? await repo.findUserByPhone(phone) : undefined;
-      if (settings.privacyMode === 'explicit' && !user) throw new AppError('phone_not_registered', { field: 'phone' });
+      // The code first, in every privacy mode (issue 10): an unknown number has no reset code (or,
+      // in strict mode, a decoy nobody knows), so it answers code_invalid like a wrong code.
       const consumed = await verification.consume(phone, 'reset_password', code, client);
-      user ??= await repo.findUserByPhone(phone);
+      const user = await repo.findUserByPhone(phone);
       if (!user) throw new AppError('code_invalid', { field: 'code' });
       if (await twoFactor.isEnabled(user.id)) {
         // The SMS code alone is what a SIM-swapper has; with 2FA on, the second factor is needed too.
@@ -222,7 +250,9 @@ export function createAccountService(deps: AccountDeps): AccountService {
         }
       }
       try {
-        await repo.updatePassword(user.id, await hashPassword(newPassword), deps.now());
+        // Bumps the credential version in the same statement: from here on no session or ticket
+        // proven with the old password works, including sign-ins still in flight.
+        await repo.updatePassword(user.id, await passwords.hash(newPassword), deps.now());
       } catch (err) {
         await giveBack(consumed);
         throw err;
@@ -234,7 +264,7 @@ export function createAccountService(deps: AccountDeps): AccountService {
       return { revokedSessions };
     },
 
-    async changePhone(userId, { newPhone: rawNewPhone, code, password, totp }, client = UNKNOWN_CLIENT) {
+    async changePhone(userId, { newPhone: rawNewPhone, code, password, totp }, client = UNKNOWN_CLIENT, sessionToken) {
       const newPhone = normalizePhone(rawNewPhone, settings.defaultRegion);
       const user = await repo.findUserById(userId);
       if (!user) throw new AppError('unauthorized');
@@ -245,17 +275,23 @@ export function createAccountService(deps: AccountDeps): AccountService {
       else throw new AppError('invalid_request', { field: 'password' }, { message: 'Send the password (or, with 2FA on, totp).' });
 
       const consumed = await verification.consume(newPhone, 'change_phone', code, client, userId);
+      let version: number;
       try {
-        await repo.updatePhone(userId, newPhone, deps.now());
+        version = await repo.updatePhone(userId, newPhone, deps.now());
       } catch (err) {
         if (err instanceof PhoneTakenError) throw new AppError('phone_taken', { field: 'newPhone' });
         await giveBack(consumed);
         throw err;
       }
-      log.info({ userId, from: maskPhone(user.phone), to: maskPhone(newPhone) }, 'phone changed');
+      // The number is a credential (SMS sign-in, resets): whoever else was signed in is signed out,
+      // and this session, which just proved itself again, moves to the new version.
+      const endedSessions = sessionToken
+        ? await repo.keepOnlySession(userId, hasher.token(sessionToken), version)
+        : await repo.deleteSessionsOfUser(userId);
+      log.info({ userId, from: maskPhone(user.phone), to: maskPhone(newPhone), endedSessions }, 'phone changed');
       await deps.audit.record({ type: 'phone_changed', userId, phone: newPhone, client, detail: `from ${maskPhone(user.phone)}` });
       // The old number hears of it, so someone who took over the session cannot move the account quietly.
-      await verification.sendNotice(user.phone as E164, 'change_phone', phoneChangedText(settings.appName, maskPhone(newPhone)));
+      await verification.sendNotice(user.phone as E164, 'change_phone', phoneChangedText(settings.appName, maskPhone(newPhone)), client);
       return toPublic({ ...user, phone: newPhone });
     },
 

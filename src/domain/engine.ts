@@ -44,6 +44,8 @@ export interface EngineSettings {
   readonly prefixDigits: number;
   /** E.164 → fixed code: QA and app-store numbers that skip the provider and the limits. */
   readonly testPhoneNumbers: ReadonlyMap<string, string>;
+  /** Leading bits of an IPv6 address that per-IP limits count as one client (IPV6_LIMIT_PREFIX). */
+  readonly ipv6LimitPrefix?: number | undefined;
 }
 
 export interface EngineDeps {
@@ -80,8 +82,8 @@ export interface IssueRequest {
   /** The SMS for `code`: the provider's template purpose and the full text. */
   readonly message: (code: string, ttlMinutes: number) => { readonly purpose: Purpose; readonly text: string };
   /**
-   * The client's own gate (captcha, account rules), run after the abuse limits admitted the send
-   * and before the code store is touched. It throws to refuse; every limit point is then given back.
+   * The client's own gate (captcha, account rules), run before the code store or any limit counter
+   * is touched. It throws to refuse, and a refused send has then counted nothing.
    */
   readonly admit?: (() => Promise<Admission>) | undefined;
   /** SMS already sent for this verification, against `policy.maxSends`. */
@@ -135,8 +137,11 @@ export interface VerificationEngine {
   cancel(scope: string, phone: E164, handle: string): Promise<void>;
   /** Marks a verification approved without a code (the operator's decision): the code is removed and observers told. */
   approve(scope: string, phone: E164, handle: string, verificationSid?: string): Promise<void>;
-  /** Sends a message without a code (e.g. "your number was changed"). Failures are logged, not thrown. */
-  sendNotice(phone: E164, purpose: Purpose, text: string): Promise<void>;
+  /**
+   * Sends a message without a code (e.g. "your number was changed"). It counts against the same
+   * limits and budget as any SMS; a refusal or failure is logged, not thrown.
+   */
+  sendNotice(phone: E164, purpose: Purpose, text: string, client: ClientContext): Promise<void>;
 }
 
 const SMS_FAILURE_TO_ERROR = {
@@ -172,14 +177,14 @@ export function createVerificationEngine(deps: EngineDeps): VerificationEngine {
 
   /**
    * Every SMS counts against the sender's IP, the number (hour and day), the number's prefix and
-   * the service's daily budget. Points are given back when no SMS goes out (the client's gate
-   * refused, cooldown, provider failure), so a bot cannot burn a stranger's allowance without
-   * passing the client's human check.
+   * the service's daily budget. It is taken only once every other refusal (the client's gate, the
+   * cooldown) has been decided, and given back if the provider fails, so a request that ends
+   * refused never holds a point of anyone's allowance, not even while it is in flight.
    */
   async function reserveSend(phone: E164, client: ClientContext, ipLimited: boolean, now: number): Promise<Reservation> {
     const { limits } = deps;
     const rules: [RateLimit, string][] = [
-      ...(ipLimited ? [[limits.smsPerIpHourly, ipLimitKey(client.ip)] as [RateLimit, string]] : []),
+      ...(ipLimited ? [[limits.smsPerIpHourly, ipLimitKey(client.ip, settings.ipv6LimitPrefix)] as [RateLimit, string]] : []),
       [limits.smsPerPhoneHourly, phone],
       [limits.smsPerPhoneDaily, phone],
       [limits.smsPerPrefixHourly, phonePrefix(phone, settings.prefixDigits)],
@@ -253,21 +258,23 @@ export function createVerificationEngine(deps: EngineDeps): VerificationEngine {
         throw new AppError('rate_limited', { retryAfter: policy.ttlSeconds }, { reason: 'max_sends' });
       }
 
-      const reservation = await reserveSend(phone, client, request.ipLimited ?? true, deps.now());
-      let admission: Admission;
-      let code: string;
-      let pending: PendingCode;
+      // Order matters: everything that can refuse without counting does so first (the client's
+      // gate, the cooldown). Taking limit points first and giving them back on a refusal let ~100
+      // refused sends in flight hold the prefix and budget counters, and the owner was turned away.
+      const admission: Admission = await admit();
+      // With a notice, the stored code is one nobody is told: the number then behaves exactly like
+      // one that got a real code (cooldown, attempts), so the API does not reveal which it was.
+      const code = generateCode(policy.codeLength);
+      const pending = pendingCode(hasher.code(hashScope(scope, binding), phone, code), policy, deps.now(), true);
+      // Storing before sending, with the cooldown, is what makes ten simultaneous sends one SMS.
+      const begun = await codes.beginSend(key, pending, deps.now());
+      if (!begun.ok) throw rateLimited(begun, 'cooldown');
+      let reservation: Reservation;
       try {
-        admission = await admit();
-        // With a notice, the stored code is one nobody is told: the number then behaves exactly like
-        // one that got a real code (cooldown, attempts), so the API does not reveal which it was.
-        code = generateCode(policy.codeLength);
-        pending = pendingCode(hasher.code(hashScope(scope, binding), phone, code), policy, deps.now(), true);
-        // Storing before sending, with the cooldown, is what makes ten simultaneous sends one SMS.
-        const begun = await codes.beginSend(key, pending, deps.now());
-        if (!begun.ok) throw rateLimited(begun, 'cooldown');
+        reservation = await reserveSend(phone, client, request.ipLimited ?? true, deps.now());
       } catch (err) {
-        await reservation.release();
+        // Refused by a limit: no SMS, so no valid code and no cooldown may remain.
+        await codes.abortSend(key, pending.codeHash);
         throw err;
       }
 
@@ -326,7 +333,7 @@ export function createVerificationEngine(deps: EngineDeps): VerificationEngine {
       if (!isTestNumber) {
         const now = deps.now();
         if (ipLimited) {
-          const perIp = await deps.limits.checksPerIpHourly.take(ipLimitKey(client.ip), now);
+          const perIp = await deps.limits.checksPerIpHourly.take(ipLimitKey(client.ip, settings.ipv6LimitPrefix), now);
           if (!perIp.allowed) throw rateLimited(perIp);
         }
         const budget = await deps.limits.failedChecksPerPhoneHourly.take(`${scope}:${phone}`, now);
@@ -377,11 +384,20 @@ export function createVerificationEngine(deps: EngineDeps): VerificationEngine {
       await notify('codeApproved', { scope, phone, at: deps.now(), verificationSid });
     },
 
-    async sendNotice(phone, purpose, text) {
+    async sendNotice(phone, purpose, text, client) {
+      // A notice is an SMS like any other: it counts against the number's caps and the daily budget.
+      let reservation: Reservation;
+      try {
+        reservation = await reserveSend(phone, client, true, deps.now());
+      } catch (err) {
+        log.warn({ phone: maskPhone(phone), purpose, reason: err instanceof AppError ? err.code : 'limit store failed' }, 'notice not sent: refused by a limit');
+        return;
+      }
       try {
         await deliver(phone, { purpose, text }, '', 1);
         log.info({ provider: deps.sms.name, phone: maskPhone(phone), purpose }, 'notice sent');
       } catch (err) {
+        await reservation.release();
         log.warn({ provider: deps.sms.name, phone: maskPhone(phone), purpose, reason: err instanceof Error ? err.message : 'unknown' }, 'notice not sent');
       }
     },

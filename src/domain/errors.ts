@@ -26,6 +26,8 @@ export const ERROR_MESSAGES = {
   unauthorized: 'Sign in first.',
   not_found: 'No such route.',
   payload_too_large: 'The request body is too large.',
+  request_timeout: 'The request did not arrive in time.',
+  headers_too_large: 'The request headers are too large.',
   sms_send_failed: 'The SMS could not be sent. Try again later.',
   service_unavailable: 'The service is temporarily unavailable. Try again later.',
   internal_error: 'Something went wrong on our side.',

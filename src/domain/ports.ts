@@ -94,6 +94,8 @@ export interface Limits {
   readonly smsDailyBudget: RateLimit | undefined;
   readonly checksPerIpHourly: RateLimit;
   readonly captchasPerIpHourly: RateLimit;
+  /** Wrong captcha answers per client IP; past it the client's sends are refused at once. */
+  readonly failedCaptchasPerIpHourly: RateLimit;
   /** Wrong codes per phone and purpose, across resends. */
   readonly failedChecksPerPhoneHourly: RateLimit;
   /** Wrong second factors or re-entered passwords per user (same budget as failed checks). */
@@ -189,7 +191,7 @@ export interface CaptchaAnswer {
 
 export interface CaptchaChallenge {
   readonly captchaId: string;
-  /** An SVG image as a data: URL, ready for <img src>. */
+  /** A PNG image as a data: URL, ready for <img src>. */
   readonly image: string;
   /** Seconds until the challenge expires. */
   readonly expiresIn: number;
@@ -206,6 +208,12 @@ export interface Captcha {
   /** Issues a new challenge; undefined for kinds that have none to issue. */
   readonly create?: () => Promise<CaptchaChallenge>;
   verify(answer: CaptchaAnswer): Promise<void>;
+  /**
+   * Throws captcha_required / captcha_invalid for an answer that cannot be right, from its shape
+   * alone: no store, no network. Run before anything else a send does, so the cheapest requests
+   * of a flood are refused at the cheapest point.
+   */
+  readonly precheck?: (answer: CaptchaAnswer) => void;
 }
 
 

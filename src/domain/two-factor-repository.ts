@@ -25,9 +25,10 @@ export interface TwoFactorRepository {
   countUnusedRecoveryCodes(userId: string): Promise<number>;
   /** Removes the second factor and the recovery codes; false if 2FA was not on. */
   disable(userId: string): Promise<boolean>;
-  createTicket(ticketHash: string, userId: string, expiresAt: number, now: number): Promise<void>;
-  /** The user of a live ticket, without using it up. */
-  findTicket(ticketHash: string, now: number): Promise<string | undefined>;
+  /** `credentialVersion`: the user's version the password was proven at (see User.credentialVersion). */
+  createTicket(ticketHash: string, userId: string, expiresAt: number, now: number, credentialVersion: number): Promise<void>;
+  /** The user of a live ticket and the credential version it proved, without using it up. */
+  findTicket(ticketHash: string, now: number): Promise<{ userId: string; credentialVersion: number } | undefined>;
   /** Deletes a live ticket; true for exactly one caller. */
   takeTicket(ticketHash: string, now: number): Promise<boolean>;
 }

@@ -51,8 +51,12 @@ export interface TwoFactorService {
   status(userId: string): Promise<{ enabled: boolean; recoveryCodesLeft: number }>;
   /** Needs the password again: with only a stolen session, turning 2FA on would lock the owner out. */
   setup(userId: string, password: string, client: ClientContext): Promise<TwoFactorSetup>;
-  /** Confirms the setup with a current code; returns the recovery codes, shown once. */
-  enable(userId: string, code: string, client: ClientContext): Promise<{ recoveryCodes: string[] }>;
+  /**
+   * Confirms the setup with a current code; returns the recovery codes, shown once. Turning 2FA on
+   * is a credential change: every other session of the user ends (the one given as
+   * `sessionToken` is kept), and so does every sign-in still in flight with the password alone.
+   */
+  enable(userId: string, code: string, client: ClientContext, sessionToken?: string): Promise<{ recoveryCodes: string[] }>;
   disable(userId: string, password: string, code: string, client: ClientContext): Promise<void>;
   /**
    * Checks a TOTP code or a recovery code for an enabled user, counting failures against the
@@ -61,9 +65,10 @@ export interface TwoFactorService {
   verify(userId: string, code: string, client: ClientContext): Promise<void>;
   /** Checks a password re-entered for a sensitive change, under the same failure budget. */
   verifyPassword(userId: string, password: string, client: ClientContext): Promise<void>;
-  issueTicket(userId: string): Promise<{ ticket: string; expiresIn: number }>;
-  /** The user behind a live ticket, without using it up (a wrong code may be retried). */
-  userOfTicket(ticket: string): Promise<string>;
+  /** `credentialVersion`: the user's version the password was proven at; the session it leads to carries it. */
+  issueTicket(userId: string, credentialVersion: number): Promise<{ ticket: string; expiresIn: number }>;
+  /** The user behind a live ticket and the version it proved, without using it up (a wrong code may be retried). */
+  userOfTicket(ticket: string): Promise<{ userId: string; credentialVersion: number }>;
   /** Uses the ticket up; exactly one caller succeeds. */
   takeTicket(ticket: string): Promise<void>;
 }
@@ -150,7 +155,7 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
       return { otpauthUri, qrSvg, secret };
     },
 
-    async enable(userId, code, client) {
+    async enable(userId, code, client, sessionToken) {
       const record = await repo.find(userId);
       if (!record) throw new AppError('two_factor_setup_required');
       if (record.enabledAt !== null) throw new AppError('two_factor_already_enabled');
@@ -164,6 +169,11 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
       });
       // The code was right but another request enabled it first (or reused this step): one winner only.
       if (!won) throw new AppError('two_factor_already_enabled');
+      // Sessions proven with the password alone end (except this one): whoever else held the password
+      // must not keep an account the owner has just locked with a second factor.
+      const version = await deps.accounts.bumpCredentialVersion(userId);
+      const ended = sessionToken ? await deps.accounts.keepOnlySession(userId, hasher.token(sessionToken), version) : await deps.accounts.deleteSessionsOfUser(userId);
+      log.info({ userId, endedSessions: ended }, 'other sessions ended: 2FA turned on');
       await deps.audit.record({ type: 'two_factor_enabled', userId, client });
       log.info({ userId }, 'two-factor authentication enabled');
       return { recoveryCodes };
@@ -203,17 +213,17 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
       throw new AppError('invalid_credentials', { field: 'password' });
     },
 
-    async issueTicket(userId) {
+    async issueTicket(userId, credentialVersion) {
       const ticket = randomBytes(32).toString('base64url');
       const now = deps.now();
-      await repo.createTicket(hasher.token(`ticket:${ticket}`), userId, now + LOGIN_TICKET_TTL_SECONDS * 1000, now);
+      await repo.createTicket(hasher.token(`ticket:${ticket}`), userId, now + LOGIN_TICKET_TTL_SECONDS * 1000, now, credentialVersion);
       return { ticket, expiresIn: LOGIN_TICKET_TTL_SECONDS };
     },
 
     async userOfTicket(ticket) {
-      const userId = await repo.findTicket(hasher.token(`ticket:${ticket}`), deps.now());
-      if (!userId) throw new AppError('ticket_invalid', { field: 'ticket' });
-      return userId;
+      const found = await repo.findTicket(hasher.token(`ticket:${ticket}`), deps.now());
+      if (!found) throw new AppError('ticket_invalid', { field: 'ticket' });
+      return found;
     },
 
     async takeTicket(ticket) {

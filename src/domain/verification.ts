@@ -1,4 +1,5 @@
 import type { AuditLog } from './audit.js';
+import { createCaptchaGuard } from './captcha-guard.js';
 import { ipLimitKey, UNKNOWN_CLIENT, type ClientContext } from './client.js';
 import type { Hasher } from './codes.js';
 import { createVerificationEngine, type ConsumedCode, type EngineSettings, type VerificationEngine, type VerificationPolicy } from './engine.js';
@@ -38,6 +39,8 @@ export interface VerificationDeps {
       readonly defaultRegion: string;
       /** strict: send answers alike whether or not the number has an account. */
       readonly privacyMode: 'explicit' | 'strict';
+      /** Leading bits of an IPv6 address that per-IP limits count as one client (IPV6_LIMIT_PREFIX). */
+      readonly ipv6LimitPrefix?: number | undefined;
     };
   readonly now: () => number;
   readonly log: Logger;
@@ -70,8 +73,11 @@ export interface VerificationService {
   consume(phone: E164, purpose: Purpose, code: string, client?: ClientContext, userId?: string): Promise<ConsumedCode>;
   /** A new image captcha, within the per-IP allowance; not_found when the kind has no challenge to issue. */
   issueCaptcha(client?: ClientContext): Promise<CaptchaChallenge>;
-  /** Sends a message without a code (e.g. "your number was changed"). Failures are logged, not thrown. */
-  sendNotice(phone: E164, purpose: Purpose, text: string): Promise<void>;
+  /**
+   * Sends a message without a code (e.g. "your number was changed"). It counts against the same
+   * limits and budget as any SMS; a refusal or failure is logged, not thrown.
+   */
+  sendNotice(phone: E164, purpose: Purpose, text: string, client?: ClientContext): Promise<void>;
 }
 
 /**
@@ -86,8 +92,16 @@ const bindingOf = (purpose: Purpose, userId: string | undefined) => (purpose ===
  * engine does the rest. Scopes are the four purposes.
  */
 export function createVerificationService(deps: VerificationDeps): VerificationService {
-  const { settings } = deps;
+  const { settings, log } = deps;
   const engine = deps.engine ?? createVerificationEngine(deps);
+  const ipKey = (client: ClientContext) => ipLimitKey(client.ip, settings.ipv6LimitPrefix);
+  const captchaGuard = createCaptchaGuard({
+    captcha: deps.captcha,
+    failures: deps.limits.failedCaptchasPerIpHourly,
+    clientKey: ipKey,
+    now: deps.now,
+    log,
+  });
   const policy: VerificationPolicy = {
     codeLength: settings.length,
     ttlSeconds: settings.ttlSeconds,
@@ -121,6 +135,9 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
 
   return {
     async send({ phone: rawPhone, purpose, userId, client = UNKNOWN_CLIENT, ...captchaAnswer }) {
+      // A missing or malformed captcha answer, or a client past its budget of wrong answers, is
+      // refused before any store is touched: that is what a flood sends.
+      captchaGuard.refuseEarly(captchaAnswer, client);
       // Format first: a typo in the number should not cost the person their captcha.
       const phone = normalizePhone(rawPhone, settings.defaultRegion);
       const issued = await engine.issue({
@@ -133,7 +150,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
         message: (code, ttlMinutes) => ({ purpose, text: verificationText(settings.appName, purpose, code, ttlMinutes) }),
         // The captcha comes before anything that reveals whether the number has an account.
         admit: async () => {
-          await deps.captcha.verify({ ...captchaAnswer, remoteIp: client.ip });
+          await captchaGuard.verify(captchaAnswer, client);
           return enforcePurposeRules(phone, purpose, userId);
         },
       });
@@ -154,11 +171,11 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
 
     async issueCaptcha(client = UNKNOWN_CLIENT) {
       if (!deps.captcha.create) throw new AppError('not_found', {}, { message: 'The image captcha is not in use.' });
-      const allowance = await deps.limits.captchasPerIpHourly.take(ipLimitKey(client.ip), deps.now());
+      const allowance = await deps.limits.captchasPerIpHourly.take(ipKey(client), deps.now());
       if (!allowance.allowed) throw rateLimited(allowance);
       return deps.captcha.create();
     },
 
-    sendNotice: (phone, purpose, text) => engine.sendNotice(phone, purpose, text),
+    sendNotice: (phone, purpose, text, client = UNKNOWN_CLIENT) => engine.sendNotice(phone, purpose, text, client),
   };
 }

@@ -68,7 +68,7 @@ export type MeResponse = Static<typeof MeResponse>;
 
 export const CaptchaResponse = Type.Object({
   captchaId: Type.String(),
-  image: Type.String({ description: 'data:image/svg+xml;base64,… URL' }),
+  image: Type.String({ description: 'A 200×64 PNG as a data:image/png;base64,… URL, for an <img>' }),
   expiresIn: Type.Integer(),
 });
 export type CaptchaResponse = Static<typeof CaptchaResponse>;

@@ -14,10 +14,21 @@ export function sessionTokenOf(request: FastifyRequest): string | undefined {
 }
 
 /**
+ * Marks an answer that carries a credential (a session token, a sign-in ticket) as never to be
+ * stored by a browser or a proxy cache. Every route that hands out a new token calls it; a route
+ * that issues a refresh token should too.
+ */
+export function forbidCaching(reply: FastifyReply): void {
+  void reply.header('cache-control', 'no-store');
+}
+
+/**
+ * Sets the session cookie, and forbids caching of the answer that carries the token.
  * HttpOnly keeps the token from scripts, SameSite=Lax from cross-site POSTs, and Secure is set
  * whenever the request came over HTTPS (directly or, with TRUST_PROXY, per X-Forwarded-Proto).
  */
 export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: string, expiresAt: number, now: number): void {
+  forbidCaching(reply);
   void reply.setCookie(SESSION_COOKIE, token, {
     path: '/',
     httpOnly: true,

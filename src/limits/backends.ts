@@ -36,6 +36,10 @@ export function memoryLimitBackend(): LimitBackend {
  */
 const COUNTERS_TABLE = 'rate_limit_counters';
 
+/** Expired counter rows deleted per sweep, and takes between sweeps. */
+export const SQLITE_SWEEP_BATCH = 200;
+export const SQLITE_SWEEP_EVERY = 50;
+
 /**
  * Counters in the service's SQLite file (the embedded default): they survive a restart and are
  * shared by every process on the file. Works with better-sqlite3 12 through the library's
@@ -43,7 +47,14 @@ const COUNTERS_TABLE = 'rate_limit_counters';
  */
 export function sqliteLimitBackend(sqlite: SqliteHandle): LimitBackend {
   sqlite.exec(`CREATE TABLE IF NOT EXISTS ${COUNTERS_TABLE} (key TEXT PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0, expire INTEGER)`);
-  const sweep = sqlite.prepare(`DELETE FROM ${COUNTERS_TABLE} WHERE expire < ?`);
+  sqlite.exec(`CREATE INDEX IF NOT EXISTS rate_limit_counters_expire ON ${COUNTERS_TABLE} (expire)`);
+  // A bounded batch through the expiry index: the whole-table DELETE this replaced took 110 ms at a
+  // million rows and 450 ms at four million, with the server blocked (issue 10). Expired rows
+  // are dead weight only, so clearing SWEEP_BATCH of them every SWEEP_EVERY takes keeps up with
+  // any rate the limits allow (each take creates at most one row) at a cost that does not grow.
+  const sweep = sqlite.prepare(
+    `DELETE FROM ${COUNTERS_TABLE} WHERE rowid IN (SELECT rowid FROM ${COUNTERS_TABLE} WHERE expire < ? ORDER BY expire LIMIT ${SQLITE_SWEEP_BATCH})`,
+  );
   let calls = 0;
   return {
     name: 'sqlite',
@@ -55,10 +66,9 @@ export function sqliteLimitBackend(sqlite: SqliteHandle): LimitBackend {
         tableName: COUNTERS_TABLE,
         tableCreated: true,
       });
-      // Expired rows are dead weight only; a sweep now and then keeps the table small without a timer.
       const consume = limiter.consume.bind(limiter);
       limiter.consume = (key, points, opts) => {
-        if (++calls % 500 === 0) sweep.run(Date.now());
+        if (++calls % SQLITE_SWEEP_EVERY === 0) sweep.run(Date.now());
         return consume(key, points, opts);
       };
       return limiter;

@@ -29,6 +29,7 @@ export function createLimits(settings: LimitSettings, backend: LimitBackend): Li
         : undefined,
     checksPerIpHourly: hourly('checks_ip_h', settings.checksPerIpHourly),
     captchasPerIpHourly: hourly('captchas_ip_h', settings.captchasPerIpHourly),
+    failedCaptchasPerIpHourly: hourly('failed_captcha_ip_h', settings.captchaFailuresPerIpHourly),
     failedChecksPerPhoneHourly: hourly('failed_checks_h', settings.failedChecksPerPhoneHourly),
     failedSecondFactorPerUserHourly: hourly('failed_2fa_h', settings.failedChecksPerPhoneHourly),
     failedLoginsPerIpHourly: hourly('failed_login_ip_h', settings.failedLoginsPerIpHourly),

@@ -8,7 +8,7 @@ export interface RepositoryFixture {
 }
 
 const T0 = Date.UTC(2026, 0, 1);
-const userFor = (phone: string, at = T0): User => ({ id: randomUUID(), phone, passwordHash: `hash-of-${phone}`, createdAt: at });
+const userFor = (phone: string, at = T0): User => ({ id: randomUUID(), phone, passwordHash: `hash-of-${phone}`, createdAt: at, credentialVersion: 0 });
 
 /** The behaviour every AccountRepository must have, run against SQLite and PostgreSQL. */
 export function describeAccountRepositoryConformance(name: string, open: () => Promise<RepositoryFixture>): void {
@@ -52,9 +52,9 @@ export function describeAccountRepositoryConformance(name: string, open: () => P
     it('keeps sessions until they expire or are deleted', async () => {
       const user = userFor('+8613800138000');
       await f.repo.createUser(user);
-      await f.repo.createSession('token-hash-1', { userId: user.id, expiresAt: T0 + 1000 }, T0);
-      await f.repo.createSession('token-hash-2', { userId: user.id, expiresAt: T0 + 1000 }, T0);
-      expect(await f.repo.findSession('token-hash-1', T0 + 999)).toEqual({ userId: user.id, expiresAt: T0 + 1000 });
+      await f.repo.createSession('token-hash-1', { userId: user.id, expiresAt: T0 + 1000, credentialVersion: 0 }, T0);
+      await f.repo.createSession('token-hash-2', { userId: user.id, expiresAt: T0 + 1000, credentialVersion: 0 }, T0);
+      expect(await f.repo.findSession('token-hash-1', T0 + 999)).toEqual({ userId: user.id, expiresAt: T0 + 1000, credentialVersion: 0 });
       expect(await f.repo.findSession('token-hash-1', T0 + 1000)).toBeUndefined();
       await f.repo.deleteSession('token-hash-1');
       expect(await f.repo.findSession('token-hash-1', T0)).toBeUndefined();
@@ -66,11 +66,42 @@ export function describeAccountRepositoryConformance(name: string, open: () => P
     it('deletes only the sessions that have expired', async () => {
       const user = userFor('+8613800138001');
       await f.repo.createUser(user);
-      await f.repo.createSession('old', { userId: user.id, expiresAt: T0 + 1000 }, T0);
-      await f.repo.createSession('live', { userId: user.id, expiresAt: T0 + 5000 }, T0);
+      await f.repo.createSession('old', { userId: user.id, expiresAt: T0 + 1000, credentialVersion: 0 }, T0);
+      await f.repo.createSession('live', { userId: user.id, expiresAt: T0 + 5000, credentialVersion: 0 }, T0);
       expect(await f.repo.deleteExpiredSessions(T0 + 1000)).toBe(1);
-      expect(await f.repo.findSession('live', T0 + 1000)).toEqual({ userId: user.id, expiresAt: T0 + 5000 });
+      expect(await f.repo.findSession('live', T0 + 1000)).toEqual({ userId: user.id, expiresAt: T0 + 5000, credentialVersion: 0 });
       expect(await f.repo.deleteExpiredSessions(T0 + 1000)).toBe(0);
+    });
+
+    // Issue 10: a sign-in in flight during a reset stored its session after the reset's clean-up.
+    it('stores a session only for the current credential version, and a credential change ends the older ones', async () => {
+      const user = userFor('+8613800138002');
+      await f.repo.createUser(user);
+      const live = (version: number) => ({ userId: user.id, expiresAt: T0 + 5000, credentialVersion: version });
+      expect(await f.repo.createSession('before', live(0), T0)).toBe(true);
+      expect(await f.repo.updatePassword(user.id, 'new-hash', T0 + 1)).toBe(1);
+      // The old session no longer authenticates, even before anything deleted it.
+      expect(await f.repo.findSession('before', T0 + 2)).toBeUndefined();
+      // A sign-in that read version 0 before the reset cannot store its session afterwards.
+      expect(await f.repo.createSession('in-flight', live(0), T0 + 2)).toBe(false);
+      expect(await f.repo.findSession('in-flight', T0 + 2)).toBeUndefined();
+      expect(await f.repo.createSession('after', live(1), T0 + 2)).toBe(true);
+      expect(await f.repo.findSession('after', T0 + 3)).toEqual(live(1));
+      expect(await f.repo.updatePhone(user.id, '+8613900139002', T0 + 4)).toBe(2);
+      expect(await f.repo.bumpCredentialVersion(user.id)).toBe(3);
+      expect((await f.repo.findUserById(user.id))?.credentialVersion).toBe(3);
+    });
+
+    it('keepOnlySession keeps one session alive across a credential change and ends the others', async () => {
+      const user = userFor('+8613800138003');
+      await f.repo.createUser(user);
+      const live = (version: number) => ({ userId: user.id, expiresAt: T0 + 5000, credentialVersion: version });
+      await f.repo.createSession('mine', live(0), T0);
+      await f.repo.createSession('theirs', live(0), T0);
+      const version = await f.repo.bumpCredentialVersion(user.id);
+      expect(await f.repo.keepOnlySession(user.id, 'mine', version)).toBe(1);
+      expect(await f.repo.findSession('mine', T0 + 1)).toEqual(live(version));
+      expect(await f.repo.findSession('theirs', T0 + 1)).toBeUndefined();
     });
   });
 }

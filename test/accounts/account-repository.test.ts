@@ -28,7 +28,7 @@ if (backendAvailable('TEST_DATABASE_URL')) {
   describeAccountRepositoryConformance('postgres', async () => {
     await schema.truncate();
     const database = await schema.open();
-    return { repo: kyselyAccountRepository(database.db), close: () => database.close() };
+    return { repo: kyselyAccountRepository(database.db, 'postgres'), close: () => database.close() };
   });
 
   describe('postgres migrations', () => {

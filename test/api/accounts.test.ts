@@ -94,8 +94,9 @@ describe('accounts and sessions', () => {
     const code = await sendCode(t, PHONE, 'register');
     expect((await post(t.app, '/api/register', { phone: PHONE, code, password: PASSWORD })).status).toBe(201);
     const again = await post(t.app, '/api/register', { phone: PHONE, code, password: PASSWORD });
-    expect(again.status).toBe(409);
-    expect(again.body.error.code).toBe('phone_taken');
+    // The code is checked first, so a used code says so whether or not the number has an account.
+    expect(again.status).toBe(400);
+    expect(again.body.error.code).toBe('code_invalid');
   });
 
   it('accepts only digit codes', async () => {
@@ -147,10 +148,10 @@ describe('accounts and sessions', () => {
     expect((await post(t.app, '/api/login/password', { phone: PHONE, password: 'a brand new password' })).status).toBe(200);
   });
 
-  it('answers phone_not_registered for a reset of an unknown number', async () => {
+  it('answers code_invalid for a reset of an unknown number: the code comes first, so nothing tells it from a wrong code', async () => {
     const res = await post(t.app, '/api/password/reset', { phone: PHONE, code: '123456', newPassword: 'a brand new password' });
-    expect(res.status).toBe(404);
-    expect(res.body.error.code).toBe('phone_not_registered');
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('code_invalid');
   });
 
   it('logs out: 204, the session is dead, and logging out again is unauthorized', async () => {

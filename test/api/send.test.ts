@@ -141,11 +141,13 @@ describe('image captcha', () => {
     return res.json() as { captchaId: string; image: string; expiresIn: number };
   }
 
-  it('returns an SVG image with an id and a 5-minute lifetime', async () => {
+  it('returns a PNG image of 200×64 with an id and a 5-minute lifetime', async () => {
     const captcha = await newCaptcha();
     expect(captcha.expiresIn).toBe(300);
-    expect(captcha.image).toMatch(/^data:image\/svg\+xml;base64,/);
-    expect(Buffer.from(captcha.image.split(',')[1] ?? '', 'base64').toString()).toContain('<svg');
+    expect(captcha.image).toMatch(/^data:image\/png;base64,/);
+    const png = Buffer.from(captcha.image.split(',')[1] ?? '', 'base64');
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([200, 64]);
   });
 
   it('refuses to send without an answer', async () => {
@@ -167,7 +169,7 @@ describe('image captcha', () => {
 
   it('burns the captcha on a wrong answer', async () => {
     const { captchaId } = await newCaptcha();
-    const wrong = await post(t.app, '/api/sms/send', { phone: PHONE, purpose: 'register', captchaId, captchaAnswer: 'zzzz' });
+    const wrong = await post(t.app, '/api/sms/send', { phone: PHONE, purpose: 'register', captchaId, captchaAnswer: 'WWWW' });
     expect(wrong.body.error.code).toBe('captcha_invalid');
     const right = await post(t.app, '/api/sms/send', { phone: PHONE, purpose: 'register', captchaId, captchaAnswer: CAPTCHA_TEXT });
     expect(right.body.error.code).toBe('captcha_invalid');

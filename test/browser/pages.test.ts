@@ -404,7 +404,7 @@ describe.runIf(chromiumAvailable())('the web pages in a real browser', () => {
     await answer.waitFor();
     const picture = page.getByRole('button', { name: 'Show a different picture' }).locator('img');
     const first = await picture.getAttribute('src');
-    expect(first).toMatch(/^data:image\/svg\+xml/);
+    expect(first).toMatch(/^data:image\/png;base64,/);
     await screenshot(page, 'register-captcha.en');
     await page.getByRole('button', { name: 'Show a different picture' }).click();
     await pictureChangedFrom(picture, first);

@@ -12,7 +12,7 @@ import { recordingSmsProvider, type RecordingSmsProvider } from './fake-sms.js';
 
 export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123456789';
 /** The answer every image captcha has in tests, since a test cannot read the picture. */
-export const CAPTCHA_TEXT = 'Ab3X';
+export const CAPTCHA_TEXT = 'Ak3X';
 
 /** A clock the test moves by hand. */
 export interface FakeClock {
@@ -54,6 +54,8 @@ export interface TestAppOptions {
   limitBackend?: import('../../src/limits/index.js').LimitBackend;
   /** Built web pages to serve (default: web/dist, when it has been built). */
   webRoot?: string;
+  /** argon2 wrapped, to count what a sign-in does. */
+  passwords?: import('../../src/domain/accounts.js').PasswordHashing;
 }
 
 /** The real app on a temporary SQLite file, with a recording SMS provider and a fake clock. */
@@ -83,6 +85,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     captchaText: () => CAPTCHA_TEXT,
     ...(database ? { database } : {}),
     ...(options.limitBackend ? { limitBackend: options.limitBackend } : {}),
+    ...(options.passwords ? { passwords: options.passwords } : {}),
   });
   const app = await buildApp({ config, services, logger, webRoot: options.webRoot });
   await app.ready();

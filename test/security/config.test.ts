@@ -15,6 +15,8 @@ describe('abuse and security configuration', () => {
       allowedCountries: ['CN'],
       checksPerIpHourly: 100,
       captchasPerIpHourly: 60,
+      captchaFailuresPerIpHourly: 30,
+      ipv6LimitPrefix: 56,
       failedChecksPerPhoneHourly: 10,
       failedLoginsPerIpHourly: 30,
       failedLoginsPerPhoneHourly: 10,

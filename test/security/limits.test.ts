@@ -54,8 +54,18 @@ describe('abuse limits', () => {
     expect((await send(phoneN(99, '0099'), '198.51.100.7')).status).toBe(200);
   });
 
-  it('counts an IPv6 client by its /64, so rotating addresses inside it gains nothing', async () => {
+  // Issue 10: per /64, one home /56 was 256 buckets, 5,120 SMS an hour against the default cap.
+  it('counts an IPv6 client by its /56 by default, so rotating through its /64s gains nothing', async () => {
     t = await createTestApp({ env: { SMS_PER_IP_HOURLY: '2' } });
+    expect((await send(phoneN(1, '0001'), '2001:db8:1:2::1')).status).toBe(200);
+    expect((await send(phoneN(2, '0002'), '2001:db8:1:3::2')).status).toBe(200);
+    expect((await send(phoneN(3, '0003'), '2001:db8:1:ff:ffff::3')).body.error.code).toBe('rate_limited');
+    // The next /56 is another client.
+    expect((await send(phoneN(3, '0003'), '2001:db8:1:100::1')).status).toBe(200);
+  });
+
+  it('counts IPv6 per IPV6_LIMIT_PREFIX bits when set (here a /64)', async () => {
+    t = await createTestApp({ env: { SMS_PER_IP_HOURLY: '2', IPV6_LIMIT_PREFIX: '64' } });
     expect((await send(phoneN(1, '0001'), '2001:db8:1:2::1')).status).toBe(200);
     expect((await send(phoneN(2, '0002'), '2001:db8:1:2::2')).status).toBe(200);
     expect((await send(phoneN(3, '0003'), '2001:db8:1:2:ffff::3')).body.error.code).toBe('rate_limited');

@@ -54,6 +54,8 @@ const PLACEMENTS: Record<ErrorCode, Placement> = {
   unauthorized: { target: 'form', remedy: 'sign_in' },
   not_found: { target: 'form' },
   payload_too_large: { target: 'form' },
+  request_timeout: { target: 'form', remedy: 'retry' },
+  headers_too_large: { target: 'form' },
   sms_send_failed: { target: besideSendButton, remedy: 'retry' },
   service_unavailable: { target: 'form', remedy: 'retry' },
   internal_error: { target: 'form', remedy: 'retry' },

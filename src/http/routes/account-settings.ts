@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../../services.js';
 import { clientOf } from '../client-context.js';
+import { sessionTokenOf } from '../session-cookie.js';
 import { ActivityResponse, ErrorResponse, MeResponse, PhoneChangeBody } from '../schemas.js';
 
 const errors = { '4xx': ErrorResponse, '5xx': ErrorResponse };
@@ -14,14 +15,15 @@ export const accountSettingsRoutes: FastifyPluginAsyncTypebox<{ services: Servic
     {
       schema: {
         tags: ['accounts'],
-        summary: 'Move the account to a new number: a change_phone code sent there, and the password (or, with 2FA on, totp)',
+        summary: 'Move the account to a new number: a change_phone code sent there, and the password (or, with 2FA on, totp); ends every other session',
         body: PhoneChangeBody,
         response: { 200: MeResponse, ...errors },
       },
     },
     async (request) => {
       const { id } = await request.sessionUser();
-      return { user: await accounts.changePhone(id, request.body, clientOf(request)) };
+      // The session that made the change stays; every other one ends.
+      return { user: await accounts.changePhone(id, request.body, clientOf(request), sessionTokenOf(request)) };
     },
   );
 

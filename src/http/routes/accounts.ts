@@ -15,7 +15,7 @@ import {
   SmsLoginBody,
 } from '../schemas.js';
 import { clientOf } from '../client-context.js';
-import { clearSessionCookie, sessionTokenOf, setSessionCookie } from '../session-cookie.js';
+import { clearSessionCookie, forbidCaching, sessionTokenOf, setSessionCookie } from '../session-cookie.js';
 
 const errors = { '4xx': ErrorResponse, '5xx': ErrorResponse };
 
@@ -27,8 +27,11 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
     return { user: signedIn.user, token: signedIn.token };
   };
   /** With 2FA on there is no session yet: the ticket goes back instead, and no cookie is set. */
-  const signInOrTicket = (request: FastifyRequest, reply: FastifyReply, result: SignedIn | TwoFactorChallenge) =>
-    'ticket' in result ? result : signIn(request, reply, result);
+  const signInOrTicket = (request: FastifyRequest, reply: FastifyReply, result: SignedIn | TwoFactorChallenge) => {
+    if (!('ticket' in result)) return signIn(request, reply, result);
+    forbidCaching(reply);
+    return result;
+  };
 
   app.post(
     '/api/register',

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
 import { clientOf } from '../client-context.js';
+import { sessionTokenOf } from '../session-cookie.js';
 import {
   AuthResponse,
   ErrorResponse,
@@ -66,7 +67,7 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     },
     async (request, reply) => {
       void reply.header('cache-control', 'no-store');
-      const { recoveryCodes } = await twoFactor.enable(await userOf(request), request.body.code, clientOf(request));
+      const { recoveryCodes } = await twoFactor.enable(await userOf(request), request.body.code, clientOf(request), sessionTokenOf(request));
       return { enabled: true as const, recoveryCodes };
     },
   );

@@ -218,6 +218,8 @@ const en: MessageSchema = {
     unauthorized: 'Your session has ended. Sign in again.',
     not_found: 'That was not found. Reload the page and try again.',
     payload_too_large: 'What you entered is too long.',
+    request_timeout: 'The connection was too slow. Try again.',
+    headers_too_large: 'The request was too large. Clear this site’s cookies and try again.',
     sms_send_failed: 'The SMS could not be sent. Try again in a moment.',
     service_unavailable: 'The service is briefly unavailable. Try again in a moment.',
     internal_error: 'Something went wrong on our side. Try again in a moment.',

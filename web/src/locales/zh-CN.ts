@@ -234,6 +234,8 @@ const zhCN = {
     unauthorized: '登录已失效，请重新登录。',
     not_found: '请求的内容不存在，请刷新页面后重试。',
     payload_too_large: '提交的内容太长了。',
+    request_timeout: '网络太慢，请求超时，请重试。',
+    headers_too_large: '请求过大，请清除本站 Cookie 后重试。',
     sms_send_failed: '短信发送失败，请稍后重试。',
     service_unavailable: '服务暂时不可用，请稍后重试。',
     internal_error: '服务器出了点问题，请稍后重试。',
