@@ -1,10 +1,9 @@
 import cookie from '@fastify/cookie';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config, TrustProxy } from './config.js';
 import { installErrorHandling } from './http/error-handler.js';
+import { registerApiDocs } from './http/openapi.js';
 import { accountSettingsRoutes } from './http/routes/account-settings.js';
 import { accountRoutes } from './http/routes/accounts.js';
 import { healthRoutes } from './http/routes/health.js';
@@ -58,22 +57,7 @@ export async function buildApp({ config, services, logger, webRoot = WEB_DIST }:
   installErrorHandling(app);
 
   await app.register(cookie);
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'sms-verify',
-        version: '0.1.0',
-        description: 'Phone sign-up with SMS verification codes. Errors are {"error": {"code", "message"}}.',
-      },
-      tags: [
-        { name: 'verification', description: 'Captcha and SMS codes' },
-        { name: 'accounts', description: 'Accounts and sessions' },
-        { name: 'two-factor', description: 'TOTP second factor and recovery codes' },
-      ],
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await registerApiDocs(app);
 
   await app.register(healthRoutes, { checks: services.checks });
   await app.register(verificationRoutes, { services });
@@ -81,7 +65,6 @@ export async function buildApp({ config, services, logger, webRoot = WEB_DIST }:
   await app.register(smsCallbackRoutes, { services, callback: config.smsCallback });
   await app.register(twoFactorRoutes, { services });
   await app.register(accountSettingsRoutes, { services });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (hasBuiltPages(webRoot)) await app.register(webPages, { root: webRoot, captcha: config.captcha });
   else logger.info({ webRoot }, 'web pages not built (npm run build:web); serving the API only');
 
