@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { withEnvFile } from '../src/env-file.js';
-import { startServerProcess, type ServerProcess } from './helpers/server-process.js';
+import { PROCESS_TEST_TIMEOUT_MS, startServerProcess, type ServerProcess } from './helpers/server-process.js';
 
 /** Regression for issue 9: a `.env` copied from `.env.example` was never read. */
 describe('the .env file', () => {
@@ -41,7 +41,7 @@ describe('the .env file', () => {
     expect(loadConfig(environment)).toEqual(loadConfig({}));
   });
 
-  it('the server process reads .env from its working directory, and the environment wins', async () => {
+  it('the server process reads .env from its working directory, and the environment wins', { timeout: PROCESS_TEST_TIMEOUT_MS }, async () => {
     writeFileSync(
       envFile,
       [`DATABASE_URL=sqlite:${join(dir, 'env-file.db')}`, 'CAPTCHA=off', 'CODE_LENGTH=8', 'DEFAULT_REGION=US', 'SMS_ALLOWED_COUNTRIES=*'].join('\n'),

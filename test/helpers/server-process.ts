@@ -33,6 +33,12 @@ export async function freePort(): Promise<number> {
  */
 const STARTUP_BOUND_MS = 90_000;
 
+/**
+ * Timeout for a test that starts server processes inside its body (not in a hook): each start is
+ * bounded by STARTUP_BOUND_MS, and the work after it runs on the same busy cores.
+ */
+export const PROCESS_TEST_TIMEOUT_MS = 3 * 60_000;
+
 /** The build `npm start` runs; test/build-once.ts makes it before the first test. */
 const ENTRY = join(ROOT, 'dist', 'server.js');
 
