@@ -146,7 +146,7 @@ function summarizeProfile(file: string): string {
 
 async function main(): Promise<void> {
   process.stdout.write('== building\n');
-  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  const build = spawnSync(process.execPath, ['scripts/build.mjs', 'server'], { cwd: ROOT, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('build failed');
 
   const dir = mkdtempSync(join(tmpdir(), 'sms-verify-bench-'));

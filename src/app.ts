@@ -1,12 +1,11 @@
 import cookie from '@fastify/cookie';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config, TrustProxy } from './config.js';
 import { answerClientError, installBodyDeadline } from './http/client-errors.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { endUserApi } from './http/end-user-api.js';
+import { registerApiDocs } from './http/openapi.js';
 import { healthRoutes } from './http/routes/health.js';
 import { registerVerifyApi } from './http/verify-api/index.js';
 import { WEB_DIST, hasBuiltPages, webPages } from './http/web-pages.js';
@@ -62,27 +61,11 @@ export async function buildApp({ config, services, logger, webRoot = WEB_DIST }:
   installBodyDeadline(app, config.requestTimeoutMs);
 
   await app.register(cookie);
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'sms-verify',
-        version: '0.1.0',
-        description: 'Phone sign-up with SMS verification codes. Errors are {"error": {"code", "message"}}.',
-      },
-      tags: [
-        { name: 'verification', description: 'Captcha and SMS codes' },
-        { name: 'accounts', description: 'Accounts and sessions' },
-        { name: 'two-factor', description: 'TOTP second factor and recovery codes' },
-      ],
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await registerApiDocs(app);
 
   await app.register(healthRoutes, { checks: services.checks });
   await app.register(endUserApi, { services, config });
   await registerVerifyApi(app, { verifyApi: services.verifyApi, apiKeys: services.apiKeys, accountSid: services.accountSid, now: services.now });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (hasBuiltPages(webRoot)) await app.register(webPages, { root: webRoot, captcha: config.captcha });
   else logger.info({ webRoot }, 'web pages not built (npm run build:web); serving the API only');
 

@@ -1,14 +1,21 @@
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { withEnvFile } from './env-file.js';
 import { createLogger } from './logger.js';
 import { resolveSecret } from './secret.js';
 import { createServices } from './services.js';
 
+/** A `.env` in the working directory, when there is one, under the process's own environment. */
+const ENV_FILE = '.env';
+
 /** The process: read the environment once, start, and stop cleanly on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
   let config;
+  let fromFile: readonly string[];
   try {
-    config = loadConfig(process.env);
+    const read = withEnvFile(process.env, ENV_FILE);
+    fromFile = read.fromFile;
+    config = loadConfig(read.environment);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\nSee .env.example or the README's configuration table.\n`);
@@ -17,6 +24,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  // Names only: the file holds secrets.
+  if (fromFile.length > 0) logger.info({ file: ENV_FILE, variables: fromFile }, 'read settings from .env');
   if (config.env === 'production' && config.smsOutboxFile) {
     logger.warn('SMS_OUTBOX_FILE is set in production: every code is written to that file');
   }

@@ -54,17 +54,25 @@ export function pageHeaders(captcha: CaptchaKind = 'off'): Record<string, string
   };
 }
 
-/** Paths the single-page app owns: everything but the API and names that look like files. */
+/**
+ * Paths that belong to programs, never to a page: the API and its versions (`/api`, `/v2`),
+ * monitoring (`/metrics`, the health checks), well-known URIs and other dot segments, and
+ * anything named like a file. A scraper or a typo there must get a 404, not a 200 page. Routes
+ * registered at such paths still answer: the page fallback is the router's last resort.
+ */
+const NOT_A_PAGE = /^\/(?:api|v\d+|metrics|healthz|readyz|docs|openapi\.json)(?:\/|$)|\/\.|\.[a-z0-9]+$/i;
+
+/** Paths the single-page app owns: every other path, so its own router can show "not found". */
 function isPageRoute(path: string): boolean {
-  if (path === '/api' || path.startsWith('/api/')) return false;
-  return !/\.[A-Za-z0-9]+$/.test(path);
+  return !NOT_A_PAGE.test(path);
 }
 
 /**
  * Serves the built web pages from the API's origin, so the session cookie and the API need no CORS.
  * Vite names assets by content hash, so they are cached for good; index.html is revalidated on
  * every load so a deploy takes effect at once. Page routes (/register, /account, …) get
- * index.html and the client router takes over; /api/* keeps answering the JSON not_found.
+ * index.html and the client router takes over; what no route matched and is not a page
+ * (isPageRoute) keeps answering the JSON not_found.
  */
 export const webPages: FastifyPluginAsync<{ root: string; captcha?: CaptchaKind }> = async (app, { root, captcha }) => {
   const headers = pageHeaders(captcha);

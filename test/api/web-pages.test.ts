@@ -2,7 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pageHeaders } from '../../src/http/web-pages.js';
+import Fastify from 'fastify';
+import { installErrorHandling } from '../../src/http/error-handler.js';
+import { pageHeaders, webPages } from '../../src/http/web-pages.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 
 const NOT_FOUND = { error: { code: 'not_found', message: 'No such route.' } };
@@ -46,8 +48,30 @@ describe('serving the web pages next to the API', () => {
     expect((await get('/favicon.svg')).headers['cache-control']).toBe('no-cache');
   });
 
-  it('unknown /api routes, other methods and missing files keep the JSON not_found', async () => {
-    for (const url of ['/api', '/api/nothing', '/api/register/extra', '/missing.js', '/assets/gone.css']) {
+  // Regression for issue 9: /metrics and every unknown path answered 200 with the page.
+  it('unknown paths that are not pages (API, versions, monitoring, well-known, files) keep the JSON not_found', async () => {
+    const machinePaths = [
+      '/api',
+      '/api/nothing',
+      '/api/register/extra',
+      '/metrics',
+      '/metrics/',
+      '/v2',
+      '/v2/verifications',
+      '/V1/Services',
+      '/.well-known/jwks.json',
+      '/.well-known/openid-configuration',
+      '/.env',
+      '/.git/config',
+      '/healthz/extra',
+      '/docs/nothing-here',
+      '/robots.txt',
+      '/missing.js',
+      '/assets/gone.css',
+      '/account/export.json',
+      '/metrics?format=prometheus',
+    ];
+    for (const url of machinePaths) {
       const res = await get(url);
       expect(res.statusCode, url).toBe(404);
       expect(res.json(), url).toEqual(NOT_FOUND);
@@ -63,6 +87,29 @@ describe('serving the web pages next to the API', () => {
     expect((await get('/readyz')).statusCode).toBe(200);
     expect((await get('/openapi.json')).json().openapi).toMatch(/^3\./);
     expect((await get('/docs')).statusCode).toBeLessThan(400);
+  });
+});
+
+describe('routes added beside the pages', () => {
+  const root = fakeBuild();
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('answer at /metrics, /v2 and /.well-known: the page fallback only takes what no route matched', async () => {
+    const app = Fastify();
+    installErrorHandling(app);
+    await app.register(webPages, { root });
+    app.get('/metrics', async () => 'up 1\n');
+    app.get('/v2/verifications/:id', async () => ({ sid: 'VE1' }));
+    app.get('/.well-known/jwks.json', async () => ({ keys: [] }));
+    try {
+      expect((await app.inject({ url: '/metrics' })).body).toBe('up 1\n');
+      expect((await app.inject({ url: '/v2/verifications/VE1' })).json()).toEqual({ sid: 'VE1' });
+      expect((await app.inject({ url: '/.well-known/jwks.json' })).json()).toEqual({ keys: [] });
+      expect((await app.inject({ url: '/v2/other' })).statusCode).toBe(404);
+      expect((await app.inject({ url: '/login' })).headers['content-type']).toContain('text/html');
+    } finally {
+      await app.close();
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { PROCESS_TEST_TIMEOUT_MS, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 const PHONE = '+8613800138000';
 const PASSWORD = 'e2e password one';
@@ -46,7 +46,7 @@ describe('the real server process', () => {
     return match[1];
   };
 
-  it('walks sign-up, sign-out, both sign-ins and a reset, surviving a restart, with clean logs', async () => {
+  it('walks sign-up, sign-out, both sign-ins and a reset, surviving a restart, with clean logs', { timeout: PROCESS_TEST_TIMEOUT_MS }, async () => {
     server = await startServerProcess(env);
     expect((await call('GET', '/healthz')).status).toBe(200);
     expect((await call('GET', '/readyz')).body).toMatchObject({ status: 'ok' });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startFakeTencentSms, type FakeTencentSms } from '../fakes/tencent-sms-server.js';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { PROCESS_TEST_TIMEOUT_MS, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 const PHONE = '+8613800138000';
 const SECRET_KEY = 'e2e-tencent-secret-key-0123456789';
@@ -28,7 +28,7 @@ describe('the real server process with SMS_PROVIDER=tencent', () => {
     return { status: res.status, body: (await res.json()) as any };
   };
 
-  it('registers a user with the code Tencent delivered, and keeps secrets out of the output', async () => {
+  it('registers a user with the code Tencent delivered, and keeps secrets out of the output', { timeout: PROCESS_TEST_TIMEOUT_MS }, async () => {
     fake = await startFakeTencentSms({
       secretId: 'AKIDe2ee2ee2ee2ee2ee2e',
       secretKey: SECRET_KEY,

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startServerProcess } from '../helpers/server-process.js';
+import { PROCESS_TEST_TIMEOUT_MS, startServerProcess } from '../helpers/server-process.js';
 
 /** The real process refuses unsafe settings at start, before it listens. */
 describe('start-up refusals', () => {
@@ -10,7 +10,7 @@ describe('start-up refusals', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const base = { NODE_ENV: 'production', SECRET: 's'.repeat(40), DATABASE_URL: `sqlite:${join(dir, 'x.db')}` };
 
-  it('refuses TEST_PHONE_NUMBERS in production without ALLOW_TEST_NUMBERS_IN_PRODUCTION, naming the variable', async () => {
+  it('refuses TEST_PHONE_NUMBERS in production without ALLOW_TEST_NUMBERS_IN_PRODUCTION, naming the variable', { timeout: PROCESS_TEST_TIMEOUT_MS }, async () => {
     const failure = await startServerProcess({ ...base, TEST_PHONE_NUMBERS: '+8613800000000:123456' }).then(
       async (server) => {
         await server.stop();

@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../../services.js';
 import { clientOf } from '../client-context.js';
+import { BODY_ERRORS, SESSION_ERRORS, SESSION_REQUIRED, errorResponses } from '../openapi.js';
 import { sessionTokenOf } from '../session-cookie.js';
-import { ActivityResponse, ErrorResponse, MeResponse, PhoneChangeBody } from '../schemas.js';
-
-const errors = { '4xx': ErrorResponse, '5xx': ErrorResponse };
+import { ActivityResponse, MeResponse, PhoneChangeBody } from '../schemas.js';
 
 /** What a signed-in user changes or reviews about their own account. */
 export const accountSettingsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
@@ -17,7 +16,22 @@ export const accountSettingsRoutes: FastifyPluginAsyncTypebox<{ services: Servic
         tags: ['accounts'],
         summary: 'Move the account to a new number: a change_phone code sent there, and the password (or, with 2FA on, totp); ends every other session',
         body: PhoneChangeBody,
-        response: { 200: MeResponse, ...errors },
+        security: SESSION_REQUIRED,
+        response: {
+          200: MeResponse,
+          ...errorResponses([
+            ...BODY_ERRORS,
+            ...SESSION_ERRORS,
+            'invalid_phone',
+            'phone_taken',
+            'invalid_credentials',
+            'two_factor_invalid',
+            'rate_limited',
+            'code_invalid',
+            'code_expired',
+            'code_attempts_exceeded',
+          ]),
+        },
       },
     },
     async (request) => {
@@ -29,7 +43,7 @@ export const accountSettingsRoutes: FastifyPluginAsyncTypebox<{ services: Servic
 
   app.get(
     '/api/account/activity',
-    { schema: { tags: ['accounts'], summary: 'Your own security events, newest first (at most 50)', response: { 200: ActivityResponse, ...errors } } },
+    { schema: { tags: ['accounts'], summary: 'Your own security events, newest first (at most 50)', security: SESSION_REQUIRED, response: { 200: ActivityResponse, ...errorResponses(SESSION_ERRORS) } } },
     async (request, reply) => {
       void reply.header('cache-control', 'no-store');
       const { id } = await request.sessionUser();

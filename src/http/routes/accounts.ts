@@ -3,9 +3,9 @@ import type { SignedIn, TwoFactorChallenge } from '../../domain/accounts.js';
 import type { Services } from '../../services.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { BODY_ERRORS, SESSION_ERRORS, SESSION_REQUIRED, errorResponses } from '../openapi.js';
 import {
   AuthResponse,
-  ErrorResponse,
   LoginResponse,
   MeResponse,
   PasswordLoginBody,
@@ -17,7 +17,8 @@ import {
 import { clientOf } from '../client-context.js';
 import { clearSessionCookie, forbidCaching, sessionTokenOf, setSessionCookie } from '../session-cookie.js';
 
-const errors = { '4xx': ErrorResponse, '5xx': ErrorResponse };
+/** What checking a code from an SMS can answer (src/domain/verification.ts consume). */
+const CODE_ERRORS = ['invalid_phone', 'rate_limited', 'code_invalid', 'code_expired', 'code_attempts_exceeded', 'service_unavailable'] as const;
 
 /** Step 3 of the protocol and what follows: accounts and sessions. */
 export const accountRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
@@ -35,7 +36,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
 
   app.post(
     '/api/register',
-    { schema: { tags: ['accounts'], summary: 'Create an account with a register code', body: RegisterBody, response: { 201: AuthResponse, ...errors } } },
+    { schema: { tags: ['accounts'], summary: 'Create an account with a register code', body: RegisterBody, response: { 201: AuthResponse, ...errorResponses([...BODY_ERRORS, ...CODE_ERRORS, 'weak_password', 'phone_taken']) } } },
     async (request, reply) => {
       const signedIn = await accounts.register(request.body, clientOf(request));
       void reply.code(201);
@@ -45,13 +46,13 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
 
   app.post(
     '/api/login/password',
-    { schema: { tags: ['accounts'], summary: 'Sign in with phone and password', body: PasswordLoginBody, response: { 200: LoginResponse, ...errors } } },
+    { schema: { tags: ['accounts'], summary: 'Sign in with phone and password', body: PasswordLoginBody, response: { 200: LoginResponse, ...errorResponses([...BODY_ERRORS, 'invalid_phone', 'invalid_credentials', 'rate_limited', 'service_unavailable']) } } },
     async (request, reply) => signInOrTicket(request, reply, await accounts.loginWithPassword(request.body, clientOf(request))),
   );
 
   app.post(
     '/api/login/sms',
-    { schema: { tags: ['accounts'], summary: 'Sign in with a login code', body: SmsLoginBody, response: { 200: LoginResponse, ...errors } } },
+    { schema: { tags: ['accounts'], summary: 'Sign in with a login code', body: SmsLoginBody, response: { 200: LoginResponse, ...errorResponses([...BODY_ERRORS, ...CODE_ERRORS, 'phone_not_registered']) } } },
     async (request, reply) => signInOrTicket(request, reply, await accounts.loginWithCode(request.body, clientOf(request))),
   );
 
@@ -62,7 +63,10 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
         tags: ['accounts'],
         summary: 'Set a new password with a reset_password code; ends every session',
         body: ResetPasswordBody,
-        response: { 200: ResetPasswordResponse, ...errors },
+        response: {
+          200: ResetPasswordResponse,
+          ...errorResponses([...BODY_ERRORS, ...CODE_ERRORS, 'weak_password', 'phone_not_registered', 'two_factor_required', 'two_factor_invalid']),
+        },
       },
     },
     async (request) => {
@@ -73,7 +77,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
 
   app.get(
     '/api/me',
-    { schema: { tags: ['accounts'], summary: 'The signed-in user', response: { 200: MeResponse, ...errors } } },
+    { schema: { tags: ['accounts'], summary: 'The signed-in user', security: SESSION_REQUIRED, response: { 200: MeResponse, ...errorResponses(SESSION_ERRORS) } } },
     async (request, reply) => {
       void reply.header('cache-control', 'no-store');
       return { user: await request.sessionUser() };
@@ -82,7 +86,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
 
   app.post(
     '/api/logout',
-    { schema: { tags: ['accounts'], summary: 'End this session', response: { 204: Type.Null({ description: 'Signed out' }), ...errors } } },
+    { schema: { tags: ['accounts'], summary: 'End this session', security: SESSION_REQUIRED, response: { 204: Type.Null({ description: 'Signed out' }), ...errorResponses(SESSION_ERRORS) } } },
     async (request, reply) => {
       await accounts.logout(sessionTokenOf(request));
       clearSessionCookie(request, reply);

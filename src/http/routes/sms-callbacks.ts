@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Config } from '../../config.js';
 import { ERRORS } from '../../errors.js';
+import { BODY_ERRORS, errorResponses } from '../openapi.js';
 import type { Services } from '../../services.js';
 import { applyDeliveryReports, fromAliyunReport, fromTencentReport } from '../../sms/delivery-reports.js';
 
@@ -12,7 +13,7 @@ import { applyDeliveryReports, fromAliyunReport, fromTencentReport } from '../..
 const CALLBACK_BODY_LIMIT = 512 * 1024;
 const MAX_REPORTS = 1000;
 
-const Token = Type.Object({ token: Type.String({ maxLength: 256 }) });
+const Token = Type.Object({ token: Type.String({ maxLength: 256, description: 'SMS_CALLBACK_TOKEN' }) });
 
 const TencentReports = Type.Array(
   Type.Object({
@@ -20,7 +21,11 @@ const TencentReports = Type.Array(
     report_status: Type.String({ maxLength: 32 }),
     errmsg: Type.Optional(Type.String({ maxLength: 256 })),
   }),
-  { maxItems: MAX_REPORTS },
+  {
+    maxItems: MAX_REPORTS,
+    title: 'TencentStatusReports',
+    examples: [[{ sid: '2019:538884*********', report_status: 'SUCCESS', errmsg: 'DELIVRD' }]],
+  },
 );
 
 const AliyunReports = Type.Array(
@@ -29,8 +34,26 @@ const AliyunReports = Type.Array(
     success: Type.Boolean(),
     err_code: Type.Optional(Type.String({ maxLength: 256 })),
   }),
-  { maxItems: MAX_REPORTS },
+  { maxItems: MAX_REPORTS, title: 'AliyunSmsReports', examples: [[{ biz_id: '932702304080415357^0', success: true, err_code: 'DELIVERED' }]] },
 );
+
+const TencentAnswer = Type.Object(
+  { result: Type.Literal(0), errmsg: Type.String() },
+  { title: 'TencentCallbackAnswer', description: 'Received; anything else makes Tencent retry' },
+);
+const AliyunAnswer = Type.Object(
+  { code: Type.Literal(0), msg: Type.String() },
+  { title: 'AliyunCallbackAnswer', description: 'Received; anything else makes Aliyun retry' },
+);
+/** A wrong token or source is not_found, as if the route did not exist. */
+const CALLBACK_ERRORS = errorResponses([...BODY_ERRORS, 'not_found', 'service_unavailable']);
+const documented = (provider: string, answer: typeof TencentAnswer | typeof AliyunAnswer) => ({
+  tags: ['delivery-reports'],
+  summary: `Delivery reports from ${provider}: set this URL, with your SMS_CALLBACK_TOKEN, in its console`,
+  description: 'Exists only with SMS_CALLBACK_TOKEN set, and answers only sources in SMS_CALLBACK_ALLOWED_IPS when that is set (see docs/providers.md).',
+  params: Token,
+  response: { 200: answer, ...CALLBACK_ERRORS },
+});
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
@@ -70,23 +93,23 @@ export const smsCallbackRoutes: FastifyPluginAsyncTypebox<{ services: Services; 
 
   app.post(
     '/api/sms/callback/tencent/:token',
-    { ...routeOptions, schema: { hide: true, params: Token, body: TencentReports } },
+    { ...routeOptions, schema: { ...documented('Tencent Cloud SMS', TencentAnswer), body: TencentReports } },
     async (request) => {
       const result = await applyDeliveryReports(services.smsMessages, request.body.map(fromTencentReport), services.now());
       // The app's own logger: the request's is held at warn so the token in the URL stays out of the log.
       app.log.info({ provider: 'tencent', ...result }, 'delivery reports applied');
       // The answer Tencent's callback expects; anything else makes it retry.
-      return { result: 0, errmsg: 'OK' };
+      return { result: 0 as const, errmsg: 'OK' };
     },
   );
 
   app.post(
     '/api/sms/callback/aliyun/:token',
-    { ...routeOptions, schema: { hide: true, params: Token, body: AliyunReports } },
+    { ...routeOptions, schema: { ...documented('Aliyun SMS', AliyunAnswer), body: AliyunReports } },
     async (request) => {
       const result = await applyDeliveryReports(services.smsMessages, request.body.map(fromAliyunReport), services.now());
       app.log.info({ provider: 'aliyun', ...result }, 'delivery reports applied');
-      return { code: 0, msg: '接收成功' };
+      return { code: 0 as const, msg: '接收成功' };
     },
   );
 };

@@ -3,9 +3,9 @@ import type { FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
 import { clientOf } from '../client-context.js';
 import { sessionTokenOf } from '../session-cookie.js';
+import { BODY_ERRORS, SESSION_ERRORS, SESSION_REQUIRED, errorResponses } from '../openapi.js';
 import {
   AuthResponse,
-  ErrorResponse,
   TwoFactorDisableBody,
   TwoFactorDisableResponse,
   TwoFactorEnableBody,
@@ -17,7 +17,8 @@ import {
 } from '../schemas.js';
 import { setSessionCookie } from '../session-cookie.js';
 
-const errors = { '4xx': ErrorResponse, '5xx': ErrorResponse };
+/** A signed-in user's own request with a body. */
+const SIGNED_IN_BODY_ERRORS = [...BODY_ERRORS, ...SESSION_ERRORS] as const;
 
 /** The second factor: TOTP setup, enable, disable, and the second step of a sign-in. */
 export const twoFactorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
@@ -30,7 +31,8 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
       schema: {
         tags: ['two-factor'],
         summary: 'Whether TOTP is on, and how many recovery codes are left (the account page shows which form fits)',
-        response: { 200: TwoFactorStatusResponse, ...errors },
+        security: SESSION_REQUIRED,
+        response: { 200: TwoFactorStatusResponse, ...errorResponses(SESSION_ERRORS) },
       },
     },
     async (request, reply) => {
@@ -46,7 +48,8 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
         tags: ['two-factor'],
         summary: 'Start TOTP setup (with the current password): a new secret as an otpauth:// URI and an SVG QR code, not on until enabled',
         body: TwoFactorSetupBody,
-        response: { 200: TwoFactorSetupResponse, ...errors },
+        security: SESSION_REQUIRED,
+        response: { 200: TwoFactorSetupResponse, ...errorResponses([...SIGNED_IN_BODY_ERRORS, 'invalid_credentials', 'rate_limited', 'two_factor_already_enabled']) },
       },
     },
     async (request, reply) => {
@@ -62,7 +65,11 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
         tags: ['two-factor'],
         summary: 'Turn TOTP on with a current code; answers ten recovery codes, shown once',
         body: TwoFactorEnableBody,
-        response: { 200: TwoFactorEnableResponse, ...errors },
+        security: SESSION_REQUIRED,
+        response: {
+          200: TwoFactorEnableResponse,
+          ...errorResponses([...SIGNED_IN_BODY_ERRORS, 'two_factor_setup_required', 'two_factor_already_enabled', 'two_factor_invalid', 'rate_limited']),
+        },
       },
     },
     async (request, reply) => {
@@ -79,7 +86,11 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
         tags: ['two-factor'],
         summary: 'Turn TOTP off with the password and a TOTP or recovery code',
         body: TwoFactorDisableBody,
-        response: { 200: TwoFactorDisableResponse, ...errors },
+        security: SESSION_REQUIRED,
+        response: {
+          200: TwoFactorDisableResponse,
+          ...errorResponses([...SIGNED_IN_BODY_ERRORS, 'two_factor_not_enabled', 'invalid_credentials', 'two_factor_invalid', 'rate_limited']),
+        },
       },
     },
     async (request) => {
@@ -95,7 +106,7 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
         tags: ['accounts'],
         summary: 'Finish a sign-in that answered twoFactorRequired: the ticket and a TOTP or recovery code',
         body: TwoFactorLoginBody,
-        response: { 200: AuthResponse, ...errors },
+        response: { 200: AuthResponse, ...errorResponses([...BODY_ERRORS, 'ticket_invalid', 'two_factor_invalid', 'rate_limited', 'service_unavailable']) },
       },
     },
     async (request, reply) => {

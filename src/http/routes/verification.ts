@@ -1,13 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../../services.js';
-import { CaptchaResponse, ErrorResponse, PublicConfigResponse, SendSmsBody, SendSmsResponse } from '../schemas.js';
+import { BODY_ERRORS, SESSION_OPTIONAL, errorResponses } from '../openapi.js';
+import { CaptchaResponse, PublicConfigResponse, SendSmsBody, SendSmsResponse } from '../schemas.js';
 import { clientOf } from '../client-context.js';
 
 /** Steps 1 and 2 of the protocol: the captcha and the SMS send. */
 export const verificationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.get(
     '/api/config',
-    { schema: { tags: ['verification'], summary: 'Public settings the pages need', response: { 200: PublicConfigResponse } } },
+    { schema: { tags: ['verification'], summary: 'Public settings the pages need', response: { 200: PublicConfigResponse, ...errorResponses([]) } } },
     async () => services.publicConfig,
   );
 
@@ -17,7 +18,7 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ services: Services 
       schema: {
         tags: ['verification'],
         summary: 'A new image captcha (valid 5 minutes, burned by its first use)',
-        response: { 200: CaptchaResponse, 404: ErrorResponse, 429: ErrorResponse },
+        response: { 200: CaptchaResponse, ...errorResponses(['not_found', 'rate_limited', 'service_unavailable']) },
       },
     },
     async (request, reply) => {
@@ -32,8 +33,25 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ services: Services 
       schema: {
         tags: ['verification'],
         summary: 'Send a verification code by SMS',
+        description: 'A `change_phone` code needs the session; the other purposes do not.',
         body: SendSmsBody,
-        response: { 200: SendSmsResponse, '4xx': ErrorResponse, '5xx': ErrorResponse },
+        security: SESSION_OPTIONAL,
+        response: {
+          200: SendSmsResponse,
+          ...errorResponses([
+            ...BODY_ERRORS,
+            'invalid_phone',
+            'region_not_allowed',
+            'rate_limited',
+            'captcha_required',
+            'captcha_invalid',
+            'phone_taken',
+            'phone_not_registered',
+            'unauthorized',
+            'sms_send_failed',
+            'service_unavailable',
+          ]),
+        },
       },
     },
     async (request) => {
