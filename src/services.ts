@@ -16,6 +16,7 @@ import { postgresLimitBackend, redisLimitBackend } from './limits/index.js';
 import { migrateDatabase } from './db/migrate.js';
 import { createAccountService, type AccountService } from './domain/accounts.js';
 import { createHasher } from './domain/codes.js';
+import { allowedRegionsWithCallingCodes } from './domain/phone.js';
 import type { Logger } from './domain/logger.js';
 import { createVerificationService, type VerificationService } from './domain/verification.js';
 import { createSmsProvider } from './sms/index.js';
@@ -40,6 +41,7 @@ export interface Services {
     readonly captchaSiteKey?: string;
     readonly codeLength: number;
     readonly defaultRegion: string;
+    readonly countries: { region: string; callingCode: string }[];
   };
   readonly now: () => number;
   close(): Promise<void>;
@@ -166,6 +168,7 @@ export async function createServices(config: Config, secret: string, log: Logger
       ...(config.captchaService ? { captchaSiteKey: config.captchaService.siteKey } : {}),
       codeLength: config.code.length,
       defaultRegion: config.defaultRegion,
+      countries: allowedRegionsWithCallingCodes(config.limits.allowedCountries),
     },
     now,
     async close() {

@@ -8,8 +8,12 @@ import type { Captcha } from './captcha.js';
 // svg-captcha's default export draws a given text; its typings only declare the random-text helpers.
 const renderCaptcha = createRequire(import.meta.url)('svg-captcha') as (text: string, options: object) => string;
 
-/** Letters and digits that cannot be mistaken for each other (no 0/O/o, 1/l/I, 2/Z/z, 5/S/s). */
-const ALPHABET = '346789abcdefghjkmnpqrtuvwxyABCDEFGHJKMNPQRTUVWXY';
+/**
+ * Letters and digits that cannot be mistaken for each other (no 0/O/o, 1/l/I, 2/Z/z, 5/S/s), nor
+ * letters whose two cases look alike (c, k, p, u, v, w, x, y): the answer ignores case, but a
+ * person cannot know that from the picture.
+ */
+const ALPHABET = '346789abdefghjmnqrtABDEFGHJMNQRT';
 export const CAPTCHA_TTL_SECONDS = 300;
 
 export interface ImageCaptchaOptions {

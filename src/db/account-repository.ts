@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { PhoneTakenError, type AccountRepository, type User } from '../domain/account-repository.js';
+import { PhoneTakenError, type AccountRepository, type SessionRecord, type User } from '../domain/account-repository.js';
 import type { DatabaseSchema } from './schema.js';
 
 /** SQLite says SQLITE_CONSTRAINT_UNIQUE, PostgreSQL says 23505. */
@@ -56,17 +56,53 @@ export function kyselyAccountRepository(db: Kysely<DatabaseSchema>): AccountRepo
     async createSession(tokenHash, session, now) {
       await db
         .insertInto('sessions')
-        .values({ id: tokenHash, user_id: session.userId, created_at: now, expires_at: session.expiresAt })
+        .values({
+          id: tokenHash,
+          user_id: session.userId,
+          created_at: now,
+          expires_at: session.expiresAt,
+          user_agent: session.userAgent ?? null,
+          ip: session.ip ?? null,
+          last_seen_at: now,
+        })
         .execute();
     },
     async findSession(tokenHash, now) {
       const row = await db
         .selectFrom('sessions')
-        .select(['user_id', 'expires_at'])
+        .select(['user_id', 'expires_at', 'last_seen_at'])
         .where('id', '=', tokenHash)
         .where('expires_at', '>', now)
         .executeTakeFirst();
-      return row && { userId: row.user_id, expiresAt: Number(row.expires_at) };
+      return row && { userId: row.user_id, expiresAt: Number(row.expires_at), lastSeenAt: row.last_seen_at === null ? null : Number(row.last_seen_at) };
+    },
+    async touchSession(tokenHash, now) {
+      await db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', tokenHash).execute();
+    },
+    async listSessions(userId, now) {
+      const rows = await db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('expires_at', '>', now)
+        .execute();
+      const sessions = rows.map(
+        (row): SessionRecord => ({
+          tokenHash: row.id,
+          userId: row.user_id,
+          createdAt: Number(row.created_at),
+          expiresAt: Number(row.expires_at),
+          userAgent: row.user_agent,
+          ip: row.ip,
+          lastSeenAt: row.last_seen_at === null ? null : Number(row.last_seen_at),
+        }),
+      );
+      const lastUse = (s: SessionRecord) => s.lastSeenAt ?? s.createdAt;
+      return sessions.sort((a, b) => lastUse(b) - lastUse(a));
+    },
+    async deleteOtherSessions(userId, keepTokenHash) {
+      const result = await db.deleteFrom('sessions').where('user_id', '=', userId).where('id', '!=', keepTokenHash).executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
     async deleteSession(tokenHash) {
       await db.deleteFrom('sessions').where('id', '=', tokenHash).execute();

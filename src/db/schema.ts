@@ -28,6 +28,11 @@ export interface SessionsTable {
   user_id: string;
   created_at: number;
   expires_at: number;
+  /** As sent at sign-in, trimmed (migration 005). */
+  user_agent: string | null;
+  ip: string | null;
+  /** Last authenticated request, at most a minute stale. */
+  last_seen_at: number | null;
 }
 
 export interface PendingCodesTable {

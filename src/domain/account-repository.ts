@@ -10,6 +10,17 @@ export interface User {
 export interface Session {
   readonly userId: string;
   readonly expiresAt: number;
+  /** The device it signed in from (trimmed User-Agent) and the address; null when unknown. */
+  readonly userAgent?: string | null;
+  readonly ip?: string | null;
+  /** The last authenticated request, at most a minute stale; null until the first one after sign-in. */
+  readonly lastSeenAt?: number | null;
+}
+
+/** A live session as the account page lists it. */
+export interface SessionRecord extends Session {
+  readonly tokenHash: string;
+  readonly createdAt: number;
 }
 
 /** Thrown by createUser when the phone already has an account (the database's unique constraint). */
@@ -33,6 +44,12 @@ export interface AccountRepository {
   /** The live session with this token hash, or undefined if unknown or expired. */
   findSession(tokenHash: string, now: number): Promise<Session | undefined>;
   deleteSession(tokenHash: string): Promise<void>;
+  /** Sets the session's last-seen time to `now`. */
+  touchSession(tokenHash: string, now: number): Promise<void>;
+  /** The user's live sessions, most recently used first. */
+  listSessions(userId: string, now: number): Promise<SessionRecord[]>;
+  /** Ends every session of the user but `keepTokenHash`; resolves to how many ended. */
+  deleteOtherSessions(userId: string, keepTokenHash: string): Promise<number>;
   deleteSessionsOfUser(userId: string): Promise<number>;
   /** Removes sessions that expired before `now`; resolves to how many. */
   deleteExpiredSessions(now: number): Promise<number>;

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { PhoneTakenError, type AccountRepository, type User } from './account-repository.js';
-import type { AuditLog } from './audit.js';
+import { cleanUserAgent, type AuditLog } from './audit.js';
 import { ipLimitKey, UNKNOWN_CLIENT, type ClientContext } from './client.js';
 import type { RateLimit } from '../limits/types.js';
 import type { Hasher } from './codes.js';
@@ -27,6 +27,23 @@ export interface SignedIn {
   readonly token: string;
   readonly expiresAt: number;
 }
+
+/** A signed-in session as its owner sees it: never the token or its hash. */
+export interface PublicSession {
+  /** The session that made this request. */
+  readonly current: boolean;
+  readonly createdAt: string;
+  /** At most a minute stale. */
+  readonly lastSeenAt: string;
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+}
+
+/**
+ * How stale a session's last-seen time may get. One write per session per minute at most keeps
+ * authenticated reads from turning into writes on every request.
+ */
+export const SESSION_TOUCH_INTERVAL_MS = 60_000;
 
 /** Sign-in is not finished: the account has 2FA on, and the ticket goes to POST /api/login/2fa with a code. */
 export interface TwoFactorChallenge {
@@ -78,6 +95,10 @@ export interface AccountService {
   /** The user behind a session token; throws unauthorized for an unknown, expired or revoked one. */
   authenticate(token: string | undefined): Promise<PublicUser>;
   logout(token: string | undefined): Promise<void>;
+  /** The live sessions of the token's user, the current one marked, most recently used first. */
+  sessions(token: string | undefined): Promise<PublicSession[]>;
+  /** Ends every session of the token's user except this one ("sign out other devices"); resolves to how many ended. */
+  signOutOtherSessions(token: string | undefined, client?: ClientContext): Promise<number>;
 }
 
 const toPublic = (user: User): PublicUser => ({
@@ -108,11 +129,12 @@ export function createAccountService(deps: AccountDeps): AccountService {
     throw rateLimited(result);
   }
 
-  async function startSession(user: User): Promise<SignedIn> {
+  async function startSession(user: User, client: ClientContext): Promise<SignedIn> {
     const token = randomBytes(32).toString('base64url');
     const now = deps.now();
     const expiresAt = now + settings.sessionTtlSeconds * 1000;
-    await repo.createSession(hasher.token(token), { userId: user.id, expiresAt }, now);
+    const ip = client.ip === UNKNOWN_CLIENT.ip ? null : client.ip;
+    await repo.createSession(hasher.token(token), { userId: user.id, expiresAt, userAgent: cleanUserAgent(client.userAgent), ip }, now);
     // Expired sessions are refused anyway; clearing them now and then keeps the table from growing
     // forever. Not awaited: a failed clean-up must not fail a sign-in.
     if (++sessionsStarted % 500 === 0) {
@@ -127,7 +149,22 @@ export function createAccountService(deps: AccountDeps): AccountService {
       return { twoFactorRequired: true, ticket, expiresIn };
     }
     await deps.audit.record({ type: 'sign_in', userId: user.id, phone: user.phone, client, detail: method });
-    return startSession(user);
+    return startSession(user, client);
+  }
+
+  /** The user and session behind a token; refreshes the session's last-seen time when it is over a minute old. */
+  async function signedIn(token: string | undefined): Promise<{ user: User; tokenHash: string }> {
+    if (!token) throw new AppError('unauthorized');
+    const tokenHash = hasher.token(token);
+    const now = deps.now();
+    const session = await repo.findSession(tokenHash, now);
+    const user = session && (await repo.findUserById(session.userId));
+    if (!user) throw new AppError('unauthorized');
+    if (session.lastSeenAt == null || now - session.lastSeenAt >= SESSION_TOUCH_INTERVAL_MS) {
+      // A missed update only makes "last seen" older: it must not fail the request.
+      await repo.touchSession(tokenHash, now).catch((err: unknown) => log.warn({ err }, 'could not update session last-seen time'));
+    }
+    return { user, tokenHash };
   }
 
   function requireAcceptable(password: string, field: string): void {
@@ -155,7 +192,7 @@ export function createAccountService(deps: AccountDeps): AccountService {
       }
       log.info({ userId: user.id, phone: maskPhone(phone) }, 'account created');
       await deps.audit.record({ type: 'sign_up', userId: user.id, phone, client });
-      return startSession(user);
+      return startSession(user, client);
     },
 
     async loginWithPassword({ phone: rawPhone, password }, client = UNKNOWN_CLIENT) {
@@ -195,7 +232,7 @@ export function createAccountService(deps: AccountDeps): AccountService {
       const user = await repo.findUserById(userId);
       if (!user) throw new AppError('ticket_invalid', { field: 'ticket' });
       await deps.audit.record({ type: 'sign_in', userId, phone: user.phone, client, detail: 'second_factor' });
-      return startSession(user);
+      return startSession(user, client);
     },
 
     async resetPassword({ phone: rawPhone, code, newPassword, totp }, client = UNKNOWN_CLIENT) {
@@ -262,11 +299,27 @@ export function createAccountService(deps: AccountDeps): AccountService {
     activity: (userId) => deps.audit.listForUser(userId),
 
     async authenticate(token) {
-      if (!token) throw new AppError('unauthorized');
-      const session = await repo.findSession(hasher.token(token), deps.now());
-      const user = session && (await repo.findUserById(session.userId));
-      if (!user) throw new AppError('unauthorized');
-      return toPublic(user);
+      return toPublic((await signedIn(token)).user);
+    },
+
+    async sessions(token) {
+      const { user, tokenHash } = await signedIn(token);
+      const now = deps.now();
+      return (await repo.listSessions(user.id, now)).map((s) => ({
+        current: s.tokenHash === tokenHash,
+        createdAt: new Date(s.createdAt).toISOString(),
+        lastSeenAt: new Date(s.lastSeenAt ?? s.createdAt).toISOString(),
+        ip: s.ip ?? null,
+        userAgent: s.userAgent ?? null,
+      }));
+    },
+
+    async signOutOtherSessions(token, client = UNKNOWN_CLIENT) {
+      const { user, tokenHash } = await signedIn(token);
+      const ended = await repo.deleteOtherSessions(user.id, tokenHash);
+      log.info({ userId: user.id, ended }, 'other sessions signed out');
+      await deps.audit.record({ type: 'sessions_revoked', userId: user.id, client, detail: `ended=${ended}` });
+      return ended;
     },
 
     async logout(token) {

@@ -5,7 +5,7 @@ import { AppError } from '../errors.js';
 import type { SmsProvider } from '../sms/provider.js';
 import { SmsSendError } from '../sms/provider.js';
 import { alreadyRegisteredText, notRegisteredText } from '../sms/notice-templates.js';
-import { verificationText } from '../sms/templates.js';
+import { verificationText, type SmsLocale } from '../sms/templates.js';
 import type { CaptchaChallenge } from '../captcha/captcha.js';
 import type { LimitDecision, Limits, RateLimit } from '../limits/types.js';
 import type { CodeStore, PendingCode } from '../stores/types.js';
@@ -59,6 +59,8 @@ export interface SendRequest extends CaptchaAnswer {
   readonly userId?: string | undefined;
   /** Who asked: the IP for the per-IP limits, both for the audit log. */
   readonly client?: ClientContext | undefined;
+  /** The language of the page that asked: the SMS text is written in it. */
+  readonly locale?: SmsLocale | undefined;
 }
 
 export interface SendResult {
@@ -160,7 +162,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
     throw rateLimited(result);
   }
 
-  async function deliver(phone: E164, purpose: Purpose, code: string, notice?: string): Promise<void> {
+  async function deliver(phone: E164, purpose: Purpose, code: string, notice?: string, locale?: SmsLocale): Promise<void> {
     const ttlMinutes = Math.max(1, Math.round(settings.ttlSeconds / 60));
     const message = {
       to: phone,
@@ -168,7 +170,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
       kind: notice === undefined ? ('code' as const) : ('notice' as const),
       code: notice === undefined ? code : '',
       ttlMinutes,
-      text: notice ?? verificationText(settings.appName, purpose, code, ttlMinutes),
+      text: notice ?? verificationText(settings.appName, purpose, code, ttlMinutes, locale),
       messageId: randomUUID(),
     };
     const controller = new AbortController();
@@ -188,7 +190,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
   }
 
   return {
-    async send({ phone: rawPhone, purpose, userId, client = UNKNOWN_CLIENT, ...captchaAnswer }) {
+    async send({ phone: rawPhone, purpose, userId, client = UNKNOWN_CLIENT, locale, ...captchaAnswer }) {
       // Format first: a typo in the number should not cost the person their captcha.
       const phone = normalizePhone(rawPhone, settings.defaultRegion);
       // SMS-pumping defence: nothing goes to a region the operator did not allow, and it costs no captcha.
@@ -237,14 +239,20 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
         };
         // Storing before sending, with the cooldown, is what makes ten simultaneous sends one SMS.
         const begun = await codes.beginSend({ phone, purpose }, pending, now);
-        if (!begun.ok) throw rateLimited(begun);
+        if (!begun.ok) {
+          // Inside the cooldown the pending code still works: saying so keeps the person from waiting for nothing.
+          const refusal = rateLimited(begun);
+          throw new AppError('rate_limited', { ...refusal.details, reason: 'resend_cooldown' }, {
+            message: 'A code was already sent to this number and is still valid; another can be requested after retryAfter seconds.',
+          });
+        }
       } catch (err) {
         await reservation.release();
         throw err;
       }
 
       try {
-        await deliver(phone, purpose, code, notice);
+        await deliver(phone, purpose, code, notice, locale);
       } catch (err) {
         if (notice !== undefined) {
           // Strict privacy: an undelivered notice must answer exactly like a delivered code, or the

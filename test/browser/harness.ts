@@ -84,9 +84,11 @@ export function outbox(file: string) {
       return vi.waitFor(
         () => {
           const text = messagesTo(phone, purpose)[index]?.text ?? '';
-          const match = /验证码是(\d+)/.exec(text);
-          if (!match?.[1]) throw new Error(`no ${purpose} SMS #${index} to ${phone} yet`);
-          return match[1];
+          // The SMS is in the language of the page that asked for it.
+          const match = /验证码是(\d+)|code is (\d+)/.exec(text);
+          const code = match?.[1] ?? match?.[2];
+          if (!code) throw new Error(`no ${purpose} SMS #${index} to ${phone} yet`);
+          return code;
         },
         { timeout: 10_000, interval: 50 },
       );

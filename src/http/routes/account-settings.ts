@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../../services.js';
 import { clientOf } from '../client-context.js';
-import { ActivityResponse, ErrorResponse, MeResponse, PhoneChangeBody } from '../schemas.js';
+import { ActivityResponse, ErrorResponse, MeResponse, PhoneChangeBody, SessionsResponse, SignOutOthersResponse } from '../schemas.js';
 import { sessionTokenOf } from '../session-cookie.js';
 
 const errors = { '4xx': ErrorResponse, '5xx': ErrorResponse };
@@ -24,6 +24,27 @@ export const accountSettingsRoutes: FastifyPluginAsyncTypebox<{ services: Servic
       const { id } = await accounts.authenticate(sessionTokenOf(request));
       return { user: await accounts.changePhone(id, request.body, clientOf(request)) };
     },
+  );
+
+  app.get(
+    '/api/account/sessions',
+    { schema: { tags: ['accounts'], summary: 'Your signed-in sessions (devices), the current one marked', response: { 200: SessionsResponse, ...errors } } },
+    async (request, reply) => {
+      void reply.header('cache-control', 'no-store');
+      return { sessions: await accounts.sessions(sessionTokenOf(request)) };
+    },
+  );
+
+  app.post(
+    '/api/account/sessions/sign-out-others',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'End every session of your account except this one (sign out other devices)',
+        response: { 200: SignOutOthersResponse, ...errors },
+      },
+    },
+    async (request) => ({ ended: await accounts.signOutOtherSessions(sessionTokenOf(request), clientOf(request)) }),
   );
 
   app.get(

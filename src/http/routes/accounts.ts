@@ -12,8 +12,10 @@ import {
   RegisterBody,
   ResetPasswordBody,
   ResetPasswordResponse,
+  SessionStateResponse,
   SmsLoginBody,
 } from '../schemas.js';
+import { AppError } from '../../errors.js';
 import { clientOf } from '../client-context.js';
 import { clearSessionCookie, sessionTokenOf, setSessionCookie } from '../session-cookie.js';
 
@@ -74,6 +76,20 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
     async (request, reply) => {
       void reply.header('cache-control', 'no-store');
       return { user: await accounts.authenticate(sessionTokenOf(request)) };
+    },
+  );
+
+  app.get(
+    '/api/session',
+    { schema: { tags: ['accounts'], summary: 'The signed-in user, or null when signed out (never 401)', response: { 200: SessionStateResponse, ...errors } } },
+    async (request, reply) => {
+      void reply.header('cache-control', 'no-store');
+      try {
+        return { user: await accounts.authenticate(sessionTokenOf(request)) };
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'unauthorized') return { user: null };
+        throw err;
+      }
     },
   );
 

@@ -4,6 +4,8 @@ import { clientOf } from '../client-context.js';
 import {
   AuthResponse,
   ErrorResponse,
+  RecoveryCodesBody,
+  RecoveryCodesResponse,
   TwoFactorDisableBody,
   TwoFactorDisableResponse,
   TwoFactorEnableBody,
@@ -83,6 +85,22 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     async (request) => {
       await twoFactor.disable(await userOf(request), request.body.password, request.body.code, clientOf(request));
       return { enabled: false as const };
+    },
+  );
+
+  app.post(
+    '/api/2fa/recovery-codes',
+    {
+      schema: {
+        tags: ['two-factor'],
+        summary: 'New recovery codes with the password and a TOTP or recovery code; the old set stops working',
+        body: RecoveryCodesBody,
+        response: { 200: RecoveryCodesResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      void reply.header('cache-control', 'no-store');
+      return twoFactor.regenerateRecoveryCodes(await userOf(request), request.body.password, request.body.code, clientOf(request));
     },
   );
 
