@@ -99,7 +99,7 @@ export function forReauthentication(message: FormMessage): FormMessage {
 export function describeFailure(failure: ApiFailure, stage: Stage): FormMessage {
   if (failure.kind === 'unreachable') return { target: 'form', key: 'errors.unreachable', remedy: 'retry' };
 
-  const { code, field, attemptsLeft, retryAfter } = failure.error;
+  const { code, field, attemptsLeft, retryAfter, reason } = failure.error;
   const placement = PLACEMENTS[code] as Placement | undefined;
   // A code this build does not know (a newer server): its status still says whether retrying can help.
   if (!placement) {
@@ -118,6 +118,8 @@ export function describeFailure(failure: ApiFailure, stage: Stage): FormMessage 
     return { ...message, key: 'errors.code_invalid_attempts', params: { n: attemptsLeft }, plural: attemptsLeft };
   }
   if (code === 'rate_limited') {
+    // Not "too many attempts": the person asked once, and the code already sent still works.
+    if (reason === 'resend_cooldown' && retryAfter !== undefined) return { ...message, key: 'errors.code_already_sent', params: { seconds: retryAfter } };
     return retryAfter === undefined
       ? { ...message, key: 'errors.rate_limited_later' }
       : { ...message, params: { seconds: retryAfter } };
