@@ -79,6 +79,8 @@ export function outbox(file: string) {
   const messagesTo = (phone: string, purpose: string) => lines().filter((l) => l.to === phone && l.purpose === purpose);
   return {
     count: (phone: string, purpose: string) => messagesTo(phone, purpose).length,
+    /** The texts of the SMS to `phone` for `purpose`, oldest first. */
+    texts: (phone: string, purpose: string) => messagesTo(phone, purpose).map((l) => l.text),
     /** Waits for SMS number `index` (0-based) to `phone` for `purpose` and returns its code. */
     async code(phone: string, purpose: string, index = 0): Promise<string> {
       return vi.waitFor(

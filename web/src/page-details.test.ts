@@ -30,7 +30,7 @@ describe('what the pages say (issue 9)', () => {
       { kind: 'api', status: 429, error: { code: 'rate_limited', message: ERRORS.rate_limited.message, retryAfter: 54, reason: 'resend_cooldown' } },
       'send',
     );
-    expect(cooldown.target).toBe('code');
+    expect(cooldown).toMatchObject({ target: 'code', tone: 'notice' });
     expect(t(cooldown.key, cooldown.params ?? {})).toBe(
       'A code was already sent to this number and is still valid: check your messages. You can ask for another in 54 s.',
     );
