@@ -100,7 +100,7 @@ describe.runIf(chromiumAvailable())('the web pages in a real browser', () => {
     expect(await created.textContent()).toMatch(/20\d\d/);
     await screenshot(page, 'account.en');
 
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.waitForURL('**/login');
     await page.getByText('You are signed out.').waitFor();
     await open('/account');
@@ -262,7 +262,7 @@ describe.runIf(chromiumAvailable())('the web pages in a real browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL('**/account');
     await page.getByRole('definition').filter({ hasText: '138****8004' }).waitFor();
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.waitForURL('**/login');
 
     await smsTab.click();
