@@ -180,4 +180,18 @@ describe('the account pages API', () => {
     // And it is: the first code still registers.
     expect((await post(t.app, '/api/register', { phone: PHONE, code, password: PASSWORD })).status).toBe(201);
   });
+
+  it('publishes the new routes in the OpenAPI document with their schemas, and each needs a session', async () => {
+    const doc = (await get('/openapi.json')).body as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    for (const [path, method] of [
+      ['/api/session', 'get'],
+      ['/api/account/sessions', 'get'],
+      ['/api/account/sessions/sign-out-others', 'post'],
+      ['/api/2fa/recovery-codes', 'post'],
+    ] as const) {
+      expect(doc.paths[path]?.[method]?.responses['200'], path).toBeDefined();
+    }
+    expect((await post(t.app, '/api/2fa/recovery-codes', { password: PASSWORD, code: '123456' })).status).toBe(401);
+    expect((await post(t.app, '/api/account/sessions/sign-out-others', {}, { authorization: 'Bearer nope' })).status).toBe(401);
+  });
 });
