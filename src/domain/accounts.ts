@@ -160,7 +160,7 @@ export function createAccountService(deps: AccountDeps): AccountService {
     const session = await repo.findSession(tokenHash, now);
     const user = session && (await repo.findUserById(session.userId));
     if (!user) throw new AppError('unauthorized');
-    if (session.lastSeenAt == null || now - session.lastSeenAt >= SESSION_TOUCH_INTERVAL_MS) {
+    if (now - (session.lastSeenAt ?? 0) >= SESSION_TOUCH_INTERVAL_MS) {
       // A missed update only makes "last seen" older: it must not fail the request.
       await repo.touchSession(tokenHash, now).catch((err: unknown) => log.warn({ err }, 'could not update session last-seen time'));
     }
