@@ -16,6 +16,7 @@ import { postgresLimitBackend, redisLimitBackend } from './limits/index.js';
 import { migrateDatabase } from './db/migrate.js';
 import { createAccountService, type AccountService, type PasswordHashing } from './domain/accounts.js';
 import { createHasher } from './domain/codes.js';
+import { allowedRegionsWithCallingCodes } from './domain/phone.js';
 import type { Logger } from './domain/logger.js';
 import { createVerificationEngine } from './domain/engine.js';
 import type { VerificationEvents } from './domain/ports.js';
@@ -49,6 +50,7 @@ export interface Services {
     readonly captchaSiteKey?: string;
     readonly codeLength: number;
     readonly defaultRegion: string;
+    readonly countries: { region: string; callingCode: string }[];
   };
   readonly now: () => number;
   close(): Promise<void>;
@@ -209,6 +211,7 @@ export async function createServices(config: Config, secret: string, log: Logger
       ...(config.captchaService ? { captchaSiteKey: config.captchaService.siteKey } : {}),
       codeLength: config.code.length,
       defaultRegion: config.defaultRegion,
+      countries: allowedRegionsWithCallingCodes(config.limits.allowedCountries),
     },
     now,
     async close() {

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { PhoneTakenError, type AccountRepository, type User } from '../domain/account-repository.js';
+import { PhoneTakenError, type AccountRepository, type SessionRecord, type User } from '../domain/account-repository.js';
 import type { DatabaseSchema } from './schema.js';
 
 /** SQLite says SQLITE_CONSTRAINT_UNIQUE, PostgreSQL says 23505. */
@@ -91,13 +91,16 @@ export function kyselyAccountRepository(db: Kysely<DatabaseSchema>, dialect: 'sq
           sql.val(now).as('created_at'),
           sql.val(session.expiresAt).as('expires_at'),
           'credential_version',
+          sql.val(session.userAgent ?? null).as('user_agent'),
+          sql.val(session.ip ?? null).as('ip'),
+          sql.val(now).as('last_seen_at'),
         ])
         .where('id', '=', session.userId)
         .where('credential_version', '=', session.credentialVersion);
       if (dialect === 'postgres') proof = proof.forShare();
       const result = await db
         .insertInto('sessions')
-        .columns(['id', 'user_id', 'created_at', 'expires_at', 'credential_version'])
+        .columns(['id', 'user_id', 'created_at', 'expires_at', 'credential_version', 'user_agent', 'ip', 'last_seen_at'])
         .expression(proof)
         .executeTakeFirst();
       return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
@@ -108,12 +111,19 @@ export function kyselyAccountRepository(db: Kysely<DatabaseSchema>, dialect: 'sq
       const row = await db
         .selectFrom('sessions')
         .innerJoin('users', 'users.id', 'sessions.user_id')
-        .select(['sessions.user_id', 'sessions.expires_at', 'sessions.credential_version'])
+        .select(['sessions.user_id', 'sessions.expires_at', 'sessions.credential_version', 'sessions.last_seen_at'])
         .where('sessions.id', '=', tokenHash)
         .where('sessions.expires_at', '>', now)
         .whereRef('sessions.credential_version', '=', 'users.credential_version')
         .executeTakeFirst();
-      return row && { userId: row.user_id, expiresAt: Number(row.expires_at), credentialVersion: Number(row.credential_version) };
+      return (
+        row && {
+          userId: row.user_id,
+          expiresAt: Number(row.expires_at),
+          credentialVersion: Number(row.credential_version),
+          lastSeenAt: row.last_seen_at === null ? null : Number(row.last_seen_at),
+        }
+      );
     },
     async keepOnlySession(userId, tokenHash, credentialVersion) {
       await db
@@ -123,6 +133,35 @@ export function kyselyAccountRepository(db: Kysely<DatabaseSchema>, dialect: 'sq
         .where('user_id', '=', userId)
         .execute();
       const result = await db.deleteFrom('sessions').where('user_id', '=', userId).where('id', '!=', tokenHash).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+    async touchSession(tokenHash, now) {
+      await db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', tokenHash).execute();
+    },
+    async listSessions(userId, now) {
+      const rows = await db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('expires_at', '>', now)
+        .execute();
+      const sessions = rows.map(
+        (row): SessionRecord => ({
+          tokenHash: row.id,
+          userId: row.user_id,
+          createdAt: Number(row.created_at),
+          expiresAt: Number(row.expires_at),
+          credentialVersion: Number(row.credential_version),
+          userAgent: row.user_agent,
+          ip: row.ip,
+          lastSeenAt: row.last_seen_at === null ? null : Number(row.last_seen_at),
+        }),
+      );
+      const lastUse = (s: SessionRecord) => s.lastSeenAt ?? s.createdAt;
+      return sessions.sort((a, b) => lastUse(b) - lastUse(a));
+    },
+    async deleteOtherSessions(userId, keepTokenHash) {
+      const result = await db.deleteFrom('sessions').where('user_id', '=', userId).where('id', '!=', keepTokenHash).executeTakeFirst();
       return Number(result.numDeletedRows);
     },
     async deleteSession(tokenHash) {

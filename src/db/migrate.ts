@@ -6,6 +6,7 @@ import * as m001 from './migrations/001_initial.js';
 import * as m002 from './migrations/002_sms_messages.js';
 import * as m003 from './migrations/003_security.js';
 import * as m004 from './migrations/004_rate_limit_counters.js';
+import * as m005 from './migrations/005_session_devices.js';
 import * as m006 from './migrations/006_credential_versions.js';
 import * as m007 from './migrations/007_verify_api.js';
 
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '002_sms_messages': m002,
   '003_security': m003,
   '004_rate_limit_counters': m004,
+  '005_session_devices': m005,
   '006_credential_versions': m006,
   '007_verify_api': m007,
 };

@@ -35,6 +35,11 @@ export interface SessionsTable {
   expires_at: number;
   /** The user's credential_version the sign-in proved; an older one than the user's is refused. */
   credential_version: Generated<number>;
+  /** As sent at sign-in, trimmed (migration 005). */
+  user_agent: string | null;
+  ip: string | null;
+  /** Last authenticated request, at most a minute stale. */
+  last_seen_at: number | null;
 }
 
 export interface PendingCodesTable {

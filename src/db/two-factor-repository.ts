@@ -8,6 +8,20 @@ import type { DatabaseSchema } from './schema.js';
  * transaction held across an await, because SQLite shares one connection.
  */
 export function kyselyTwoFactorRepository(db: Kysely<DatabaseSchema>): TwoFactorRepository {
+  /**
+   * The old set goes first, then the new one: a failure in between leaves no working code rather
+   * than two sets, and the person can ask for a new set again.
+   */
+  async function replaceCodes(userId: string, hashes: readonly string[]): Promise<void> {
+    await db.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
+    if (hashes.length) {
+      await db
+        .insertInto('recovery_codes')
+        .values(hashes.map((code_hash) => ({ user_id: userId, code_hash, used_at: null })))
+        .execute();
+    }
+  }
+
   return {
     async find(userId) {
       const row = await db.selectFrom('two_factor').select(['secret_encrypted', 'enabled_at', 'last_step']).where('user_id', '=', userId).executeTakeFirst();
@@ -42,13 +56,13 @@ export function kyselyTwoFactorRepository(db: Kysely<DatabaseSchema>): TwoFactor
         .executeTakeFirst();
       if (Number(result.numUpdatedRows) !== 1) return false;
       // Only the winner gets here, so the codes it returns are the ones stored.
-      await db.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
-      if (hashes.length) {
-        await db
-          .insertInto('recovery_codes')
-          .values(hashes.map((code_hash) => ({ user_id: userId, code_hash, used_at: null })))
-          .execute();
-      }
+      await replaceCodes(userId, hashes);
+      return true;
+    },
+    async replaceRecoveryCodes(userId, hashes) {
+      const on = await db.selectFrom('two_factor').select('user_id').where('user_id', '=', userId).where('enabled_at', 'is not', null).executeTakeFirst();
+      if (!on) return false;
+      await replaceCodes(userId, hashes);
       return true;
     },
     async claimStep(userId, step) {

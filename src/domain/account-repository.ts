@@ -17,6 +17,17 @@ export interface Session {
   readonly expiresAt: number;
   /** The user's credentialVersion that the sign-in proved (read before the password or code was checked). */
   readonly credentialVersion: number;
+  /** The device it signed in from (trimmed User-Agent) and the address; null when unknown. */
+  readonly userAgent?: string | null;
+  readonly ip?: string | null;
+  /** The last authenticated request, at most a minute stale; null until the first one after sign-in. */
+  readonly lastSeenAt?: number | null;
+}
+
+/** A live session as the account page lists it. */
+export interface SessionRecord extends Session {
+  readonly tokenHash: string;
+  readonly createdAt: number;
 }
 
 /** Thrown by createUser when the phone already has an account (the database's unique constraint). */
@@ -53,6 +64,12 @@ export interface AccountRepository {
   /** Ends every other session of the user and moves the kept one to `credentialVersion`; resolves to how many ended. */
   keepOnlySession(userId: string, tokenHash: string, credentialVersion: number): Promise<number>;
   deleteSession(tokenHash: string): Promise<void>;
+  /** Sets the session's last-seen time to `now`. */
+  touchSession(tokenHash: string, now: number): Promise<void>;
+  /** The user's live sessions, most recently used first. */
+  listSessions(userId: string, now: number): Promise<SessionRecord[]>;
+  /** Ends every session of the user but `keepTokenHash`; resolves to how many ended. */
+  deleteOtherSessions(userId: string, keepTokenHash: string): Promise<number>;
   deleteSessionsOfUser(userId: string): Promise<number>;
   /** Removes sessions that expired before `now`; resolves to how many. */
   deleteExpiredSessions(now: number): Promise<number>;

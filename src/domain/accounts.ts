@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AppError } from './errors.js';
 import { PhoneTakenError, type AccountRepository, type User } from './account-repository.js';
-import type { AuditLog } from './audit.js';
+import { cleanUserAgent, type AuditLog } from './audit.js';
 import { ipLimitKey, UNKNOWN_CLIENT, type ClientContext } from './client.js';
 import type { RateLimit } from './ports.js';
 import type { Hasher } from './codes.js';
@@ -33,6 +33,23 @@ export interface SignedIn {
   readonly token: string;
   readonly expiresAt: number;
 }
+
+/** A signed-in session as its owner sees it: never the token or its hash. */
+export interface PublicSession {
+  /** The session that made this request. */
+  readonly current: boolean;
+  readonly createdAt: string;
+  /** At most a minute stale. */
+  readonly lastSeenAt: string;
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+}
+
+/**
+ * How stale a session's last-seen time may get. One write per session per minute at most keeps
+ * authenticated reads from turning into writes on every request.
+ */
+export const SESSION_TOUCH_INTERVAL_MS = 60_000;
 
 /** Sign-in is not finished: the account has 2FA on, and the ticket goes to POST /api/login/2fa with a code. */
 export interface TwoFactorChallenge {
@@ -92,6 +109,10 @@ export interface AccountService {
   /** The user behind a session token; throws unauthorized for an unknown, expired or revoked one. */
   authenticate(token: string | undefined): Promise<PublicUser>;
   logout(token: string | undefined): Promise<void>;
+  /** The live sessions of the token's user, the current one marked, most recently used first. */
+  sessions(token: string | undefined): Promise<PublicSession[]>;
+  /** Ends every session of the token's user except this one ("sign out other devices"); resolves to how many ended. */
+  signOutOtherSessions(token: string | undefined, client?: ClientContext): Promise<number>;
 }
 
 const toPublic = (user: User): PublicUser => ({
@@ -132,11 +153,18 @@ export function createAccountService(deps: AccountDeps): AccountService {
    * sign-in in flight cannot outlive the change (issue 10). Anything tied to a session (a refresh
    * token, say) dies with it, because the session no longer authenticates.
    */
-  async function startSession(user: User, provenVersion: number, refusal: 'invalid_credentials' | 'ticket_invalid' | 'code_invalid'): Promise<SignedIn> {
+  async function startSession(
+    user: User,
+    provenVersion: number,
+    refusal: 'invalid_credentials' | 'ticket_invalid' | 'code_invalid',
+    client: ClientContext,
+  ): Promise<SignedIn> {
     const token = randomBytes(32).toString('base64url');
     const now = deps.now();
     const expiresAt = now + settings.sessionTtlSeconds * 1000;
-    if (!(await repo.createSession(hasher.token(token), { userId: user.id, expiresAt, credentialVersion: provenVersion }, now))) {
+    const ip = client.ip === UNKNOWN_CLIENT.ip ? null : client.ip;
+    const session = { userId: user.id, expiresAt, credentialVersion: provenVersion, userAgent: cleanUserAgent(client.userAgent), ip };
+    if (!(await repo.createSession(hasher.token(token), session, now))) {
       log.info({ userId: user.id }, 'sign-in refused: the credential changed while it was in flight');
       throw new AppError(refusal, refusal === 'ticket_invalid' ? { field: 'ticket' } : refusal === 'code_invalid' ? { field: 'code' } : {});
     }
@@ -153,9 +181,24 @@ export function createAccountService(deps: AccountDeps): AccountService {
       const { ticket, expiresIn } = await twoFactor.issueTicket(user.id, user.credentialVersion);
       return { twoFactorRequired: true, ticket, expiresIn };
     }
-    const signedIn = await startSession(user, user.credentialVersion, method === 'password' ? 'invalid_credentials' : 'code_invalid');
+    const signedIn = await startSession(user, user.credentialVersion, method === 'password' ? 'invalid_credentials' : 'code_invalid', client);
     await deps.audit.record({ type: 'sign_in', userId: user.id, phone: user.phone, client, detail: method });
     return signedIn;
+  }
+
+  /** The user and session behind a token; refreshes the session's last-seen time when it is over a minute old. */
+  async function signedIn(token: string | undefined): Promise<{ user: User; tokenHash: string }> {
+    if (!token) throw new AppError('unauthorized');
+    const tokenHash = hasher.token(token);
+    const now = deps.now();
+    const session = await repo.findSession(tokenHash, now);
+    const user = session && (await repo.findUserById(session.userId));
+    if (!user) throw new AppError('unauthorized');
+    if (now - (session.lastSeenAt ?? 0) >= SESSION_TOUCH_INTERVAL_MS) {
+      // A missed update only makes "last seen" older: it must not fail the request.
+      await repo.touchSession(tokenHash, now).catch((err: unknown) => log.warn({ err }, 'could not update session last-seen time'));
+    }
+    return { user, tokenHash };
   }
 
   function requireAcceptable(password: string, field: string): void {
@@ -184,7 +227,7 @@ export function createAccountService(deps: AccountDeps): AccountService {
       }
       log.info({ userId: user.id, phone: maskPhone(phone) }, 'account created');
       await deps.audit.record({ type: 'sign_up', userId: user.id, phone, client });
-      return startSession(user, user.credentialVersion, 'code_invalid');
+      return startSession(user, user.credentialVersion, 'code_invalid', client);
     },
 
     async loginWithPassword({ phone: rawPhone, password }, client = UNKNOWN_CLIENT) {
@@ -222,7 +265,7 @@ export function createAccountService(deps: AccountDeps): AccountService {
       const user = await repo.findUserById(userId);
       if (!user) throw new AppError('ticket_invalid', { field: 'ticket' });
       // The session carries the version the ticket's password proved: a reset since then kills it.
-      const signedIn = await startSession(user, credentialVersion, 'ticket_invalid');
+      const signedIn = await startSession(user, credentialVersion, 'ticket_invalid', client);
       await deps.audit.record({ type: 'sign_in', userId, phone: user.phone, client, detail: 'second_factor' });
       return signedIn;
     },
@@ -298,11 +341,27 @@ export function createAccountService(deps: AccountDeps): AccountService {
     activity: (userId) => deps.audit.listForUser(userId),
 
     async authenticate(token) {
-      if (!token) throw new AppError('unauthorized');
-      const session = await repo.findSession(hasher.token(token), deps.now());
-      const user = session && (await repo.findUserById(session.userId));
-      if (!user) throw new AppError('unauthorized');
-      return toPublic(user);
+      return toPublic((await signedIn(token)).user);
+    },
+
+    async sessions(token) {
+      const { user, tokenHash } = await signedIn(token);
+      const now = deps.now();
+      return (await repo.listSessions(user.id, now)).map((s) => ({
+        current: s.tokenHash === tokenHash,
+        createdAt: new Date(s.createdAt).toISOString(),
+        lastSeenAt: new Date(s.lastSeenAt ?? s.createdAt).toISOString(),
+        ip: s.ip ?? null,
+        userAgent: s.userAgent ?? null,
+      }));
+    },
+
+    async signOutOtherSessions(token, client = UNKNOWN_CLIENT) {
+      const { user, tokenHash } = await signedIn(token);
+      const ended = await repo.deleteOtherSessions(user.id, tokenHash);
+      log.info({ userId: user.id, ended }, 'other sessions signed out');
+      await deps.audit.record({ type: 'sessions_revoked', userId: user.id, client, detail: `ended=${ended}` });
+      return ended;
     },
 
     async logout(token) {

@@ -17,6 +17,8 @@ export const AUDIT_EVENT_TYPES = [
   'two_factor_failed',
   'recovery_code_used',
   'phone_changed',
+  'sessions_revoked',
+  'recovery_codes_regenerated',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
@@ -55,7 +57,7 @@ export interface AuditLog {
 }
 
 /** A header is the client's to fill: keep it short and printable so it cannot flood the table or a log viewer. */
-function cleanUserAgent(ua: string | undefined): string | null {
+export function cleanUserAgent(ua: string | undefined): string | null {
   if (!ua) return null;
   // eslint-disable-next-line no-control-regex
   return ua.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 256) || null;

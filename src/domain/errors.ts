@@ -43,6 +43,8 @@ export interface ErrorDetails {
   attemptsLeft?: number;
   /** Which input field the error concerns, so a form can put the message beside it. */
   field?: string;
+  /** Why a rate_limited send was refused, when the client can do better than wait: `resend_cooldown` (a code is on its way and still valid). */
+  reason?: 'resend_cooldown';
 }
 
 /**

@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { getCountries, getCountryCallingCode, isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import { AppError } from './errors.js';
 
 /** A phone number in E.164 form, e.g. "+8613800138000". */
@@ -52,4 +52,15 @@ export function phonePrefix(phone: E164, digits: number): string {
   const parsed = parsePhoneNumberFromString(phone);
   if (!parsed) return phone.slice(0, 1 + digits);
   return `+${parsed.countryCallingCode}${String(parsed.nationalNumber).slice(0, digits)}`;
+}
+
+/**
+ * The regions SMS may go to with their calling codes, for the pages' country picker: the
+ * allow-list in its own order, or every region the metadata knows for '*'. Unknown codes are left out.
+ */
+export function allowedRegionsWithCallingCodes(allowed: readonly string[] | '*'): { region: string; callingCode: string }[] {
+  const regions = allowed === '*' ? getCountries() : allowed;
+  return regions.flatMap((region) =>
+    isSupportedCountry(region) ? [{ region, callingCode: getCountryCallingCode(region as CountryCode) }] : [],
+  );
 }

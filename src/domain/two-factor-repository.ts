@@ -23,6 +23,8 @@ export interface TwoFactorRepository {
   /** Marks an unused recovery code used; false if unknown or used. */
   useRecoveryCode(userId: string, codeHash: string, now: number): Promise<boolean>;
   countUnusedRecoveryCodes(userId: string): Promise<number>;
+  /** Replaces every recovery code (used or not) of an enabled user with these, the old ones first; false if 2FA is not on. */
+  replaceRecoveryCodes(userId: string, recoveryCodeHashes: readonly string[]): Promise<boolean>;
   /** Removes the second factor and the recovery codes; false if 2FA was not on. */
   disable(userId: string): Promise<boolean>;
   /** `credentialVersion`: the user's version the password was proven at (see User.credentialVersion). */

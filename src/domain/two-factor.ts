@@ -58,6 +58,8 @@ export interface TwoFactorService {
    */
   enable(userId: string, code: string, client: ClientContext, sessionToken?: string): Promise<{ recoveryCodes: string[] }>;
   disable(userId: string, password: string, code: string, client: ClientContext): Promise<void>;
+  /** A new set of recovery codes, shown once, after the password and a current code; every old one stops working. */
+  regenerateRecoveryCodes(userId: string, password: string, code: string, client: ClientContext): Promise<{ recoveryCodes: string[] }>;
   /**
    * Checks a TOTP code or a recovery code for an enabled user, counting failures against the
    * per-user budget; each code works once. Throws two_factor_invalid or rate_limited.
@@ -186,6 +188,19 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
       if (!(await repo.disable(userId))) throw new AppError('two_factor_not_enabled');
       await deps.audit.record({ type: 'two_factor_disabled', userId, client });
       log.info({ userId }, 'two-factor authentication disabled');
+    },
+
+    async regenerateRecoveryCodes(userId, password, code, client) {
+      if (!(await this.isEnabled(userId))) throw new AppError('two_factor_not_enabled');
+      await this.verifyPassword(userId, password, client);
+      await this.verify(userId, code, client);
+      const recoveryCodes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+      if (!(await repo.replaceRecoveryCodes(userId, recoveryCodes.map((c) => recoveryHash(userId, c))))) {
+        throw new AppError('two_factor_not_enabled');
+      }
+      await deps.audit.record({ type: 'recovery_codes_regenerated', userId, client });
+      log.info({ userId }, 'recovery codes regenerated');
+      return { recoveryCodes };
     },
 
     async verify(userId, code, client) {

@@ -6,7 +6,7 @@ import { createVerificationEngine, type ConsumedCode, type EngineSettings, type 
 import { AppError } from './errors.js';
 import { rateLimited } from './limit-reservation.js';
 import type { Logger } from './logger.js';
-import { alreadyRegisteredText, notRegisteredText, verificationText } from './messages.js';
+import { alreadyRegisteredText, notRegisteredText, verificationText, type SmsLocale } from './messages.js';
 import { normalizePhone, type E164 } from './phone.js';
 import type { Captcha, CaptchaAnswer, CaptchaChallenge, CodeStore, Limits, SmsProvider, VerificationEvents } from './ports.js';
 import type { Purpose } from './purposes.js';
@@ -54,6 +54,8 @@ export interface SendRequest extends CaptchaAnswer {
   readonly userId?: string | undefined;
   /** Who asked: the IP for the per-IP limits, both for the audit log. */
   readonly client?: ClientContext | undefined;
+  /** The language of the page that asked: the SMS text is written in it. */
+  readonly locale?: SmsLocale | undefined;
 }
 
 export interface SendResult {
@@ -134,7 +136,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
   }
 
   return {
-    async send({ phone: rawPhone, purpose, userId, client = UNKNOWN_CLIENT, ...captchaAnswer }) {
+    async send({ phone: rawPhone, purpose, userId, client = UNKNOWN_CLIENT, locale, ...captchaAnswer }) {
       // A missing or malformed captcha answer, or a client past its budget of wrong answers, is
       // refused before any store is touched: that is what a flood sends.
       captchaGuard.refuseEarly(captchaAnswer, client);
@@ -147,12 +149,21 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
         policy,
         client,
         userId,
-        message: (code, ttlMinutes) => ({ purpose, text: verificationText(settings.appName, purpose, code, ttlMinutes) }),
+        message: (code, ttlMinutes) => ({ purpose, text: verificationText(settings.appName, purpose, code, ttlMinutes, locale) }),
         // The captcha comes before anything that reveals whether the number has an account.
         admit: async () => {
           await captchaGuard.verify(captchaAnswer, client);
           return enforcePurposeRules(phone, purpose, userId);
         },
+      }).catch((err: unknown) => {
+        // Inside the cooldown the pending code still works: saying so keeps the person from waiting for nothing.
+        if (err instanceof AppError && err.reason === 'cooldown') {
+          throw new AppError('rate_limited', { ...err.details, reason: 'resend_cooldown' }, {
+            message: 'A code was already sent to this number and is still valid; another can be requested after retryAfter seconds.',
+            reason: 'cooldown',
+          });
+        }
+        throw err;
       });
       return { phone, expiresIn: issued.expiresIn, resendAfter: issued.resendAfter };
     },

@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { CAPTCHA_KINDS, PURPOSES } from '../config.js';
 import { ERRORS, type ErrorCode } from '../errors.js';
+import { SMS_LOCALES } from '../sms/templates.js';
 
 /**
  * Request and response shapes of the public API. Fastify validates against them, @fastify/swagger
@@ -24,6 +25,9 @@ export const SendSmsBody = Type.Object({
   captchaId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]{1,128}$' })),
   captchaAnswer: Type.Optional(Type.String({ maxLength: 32 })),
   captchaToken: Type.Optional(Type.String({ maxLength: 4096, description: 'The Turnstile / hCaptcha widget token (CAPTCHA=turnstile|hcaptcha)' })),
+  locale: Type.Optional(
+    Type.Enum(SMS_LOCALES, { description: 'Language of the SMS text (console and free-text providers; template providers keep their template). Default zh-CN' }),
+  ),
 }, { title: 'SendSmsBody', examples: [{ phone: '13800138000', purpose: 'register', captchaId: '0b7f5c2e-1d3a-4f6b-9c8e-2a4d6f8b0c1e', captchaAnswer: 'k7Hm' }] });
 export type SendSmsBody = Static<typeof SendSmsBody>;
 
@@ -83,6 +87,13 @@ export const PublicConfigResponse = Type.Object({
   captchaSiteKey: Type.Optional(Type.String({ description: 'The widget site key, for captcha turnstile or hcaptcha' })),
   codeLength: Type.Integer(),
   defaultRegion: Type.String(),
+  countries: Type.Array(
+    Type.Object({
+      region: Type.String({ description: 'ISO 3166-1 alpha-2, e.g. CN' }),
+      callingCode: Type.String({ description: 'Without the +, e.g. 86' }),
+    }),
+    { description: 'The regions SMS may go to (SMS_ALLOWED_COUNTRIES), for the country picker beside the phone input' },
+  ),
 }, { title: 'PublicConfigResponse', description: 'The settings the pages need' });
 export type PublicConfigResponse = Static<typeof PublicConfigResponse>;
 
@@ -96,6 +107,9 @@ export const ErrorResponse = Type.Object({
     retryAfter: Type.Optional(Type.Integer({ description: 'Seconds to wait before retrying (rate_limited); also the Retry-After header' })),
     attemptsLeft: Type.Optional(Type.Integer({ description: 'Wrong tries left on the pending code (code_invalid)' })),
     field: Type.Optional(Type.String({ description: 'The input the error concerns' })),
+    reason: Type.Optional(
+      Type.String({ description: 'resend_cooldown: a code was sent to this number within the cooldown and is still valid; retryAfter says when another may be asked for' }),
+    ),
   }),
 }, { title: 'ErrorResponse', description: 'An error' });
 export type ErrorResponse = Static<typeof ErrorResponse>;
@@ -173,3 +187,28 @@ export const ActivityResponse = Type.Object({
     }, { title: 'SecurityEvent' }),
   ),
 }, { title: 'ActivityResponse', description: 'Your own security events, newest first' });
+
+// --- issue 9: the signed-in state, sessions, recovery codes ---
+
+/** Signed in or not, without a 401: a signed-out visitor's page load should not log an error. */
+export const SessionStateResponse = Type.Object({ user: Type.Union([User, Type.Null()], { description: 'null when signed out' }) });
+
+export const SessionsResponse = Type.Object({
+  sessions: Type.Array(
+    Type.Object({
+      current: Type.Boolean({ description: 'The session that made this request' }),
+      createdAt: Type.String({ format: 'date-time', description: 'When it signed in' }),
+      lastSeenAt: Type.String({ format: 'date-time', description: 'Its last request, at most a minute stale' }),
+      ip: Type.Union([Type.String(), Type.Null()], { description: 'The address it signed in from' }),
+      userAgent: Type.Union([Type.String(), Type.Null()], { description: 'The User-Agent it signed in with' }),
+    }),
+    { description: 'Live sessions, most recently used first' },
+  ),
+});
+
+export const SignOutOthersResponse = Type.Object({ ended: Type.Integer({ description: 'How many other sessions ended' }) });
+
+export const RecoveryCodesBody = Type.Object({ password: Password, code: SecondFactorCode });
+export const RecoveryCodesResponse = Type.Object({
+  recoveryCodes: Type.Array(Type.String(), { description: 'Ten new single-use codes, shown only now; every earlier code stopped working' }),
+});

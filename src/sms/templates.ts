@@ -1,1 +1,1 @@
-export { verificationText } from '../domain/messages.js';
+export { SMS_LOCALES, verificationText, type SmsLocale } from '../domain/messages.js';

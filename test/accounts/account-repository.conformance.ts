@@ -54,7 +54,7 @@ export function describeAccountRepositoryConformance(name: string, open: () => P
       await f.repo.createUser(user);
       await f.repo.createSession('token-hash-1', { userId: user.id, expiresAt: T0 + 1000, credentialVersion: 0 }, T0);
       await f.repo.createSession('token-hash-2', { userId: user.id, expiresAt: T0 + 1000, credentialVersion: 0 }, T0);
-      expect(await f.repo.findSession('token-hash-1', T0 + 999)).toEqual({ userId: user.id, expiresAt: T0 + 1000, credentialVersion: 0 });
+      expect(await f.repo.findSession('token-hash-1', T0 + 999)).toEqual({ userId: user.id, expiresAt: T0 + 1000, credentialVersion: 0, lastSeenAt: T0 });
       expect(await f.repo.findSession('token-hash-1', T0 + 1000)).toBeUndefined();
       await f.repo.deleteSession('token-hash-1');
       expect(await f.repo.findSession('token-hash-1', T0)).toBeUndefined();
@@ -69,7 +69,7 @@ export function describeAccountRepositoryConformance(name: string, open: () => P
       await f.repo.createSession('old', { userId: user.id, expiresAt: T0 + 1000, credentialVersion: 0 }, T0);
       await f.repo.createSession('live', { userId: user.id, expiresAt: T0 + 5000, credentialVersion: 0 }, T0);
       expect(await f.repo.deleteExpiredSessions(T0 + 1000)).toBe(1);
-      expect(await f.repo.findSession('live', T0 + 1000)).toEqual({ userId: user.id, expiresAt: T0 + 5000, credentialVersion: 0 });
+      expect(await f.repo.findSession('live', T0 + 1000)).toEqual({ userId: user.id, expiresAt: T0 + 5000, credentialVersion: 0, lastSeenAt: T0 });
       expect(await f.repo.deleteExpiredSessions(T0 + 1000)).toBe(0);
     });
 
@@ -86,7 +86,7 @@ export function describeAccountRepositoryConformance(name: string, open: () => P
       expect(await f.repo.createSession('in-flight', live(0), T0 + 2)).toBe(false);
       expect(await f.repo.findSession('in-flight', T0 + 2)).toBeUndefined();
       expect(await f.repo.createSession('after', live(1), T0 + 2)).toBe(true);
-      expect(await f.repo.findSession('after', T0 + 3)).toEqual(live(1));
+      expect(await f.repo.findSession('after', T0 + 3)).toMatchObject(live(1));
       expect(await f.repo.updatePhone(user.id, '+8613900139002', T0 + 4)).toBe(2);
       expect(await f.repo.bumpCredentialVersion(user.id)).toBe(3);
       expect((await f.repo.findUserById(user.id))?.credentialVersion).toBe(3);
@@ -100,8 +100,31 @@ export function describeAccountRepositoryConformance(name: string, open: () => P
       await f.repo.createSession('theirs', live(0), T0);
       const version = await f.repo.bumpCredentialVersion(user.id);
       expect(await f.repo.keepOnlySession(user.id, 'mine', version)).toBe(1);
-      expect(await f.repo.findSession('mine', T0 + 1)).toEqual(live(version));
+      expect(await f.repo.findSession('mine', T0 + 1)).toMatchObject(live(version));
       expect(await f.repo.findSession('theirs', T0 + 1)).toBeUndefined();
+    });
+
+    it('lists live sessions with device, IP and last use, most recent first, and ends all but one', async () => {
+      const user = userFor('+8613800138002');
+      const other = userFor('+8613800138003');
+      await f.repo.createUser(user);
+      await f.repo.createUser(other);
+      await f.repo.createSession('phone', { userId: user.id, expiresAt: T0 + 60_000, credentialVersion: 0, userAgent: 'Android', ip: '198.51.100.7' }, T0);
+      await f.repo.createSession('laptop', { userId: user.id, expiresAt: T0 + 60_000, credentialVersion: 0, userAgent: 'Mac', ip: '203.0.113.9' }, T0 + 10);
+      await f.repo.createSession('expired', { userId: user.id, expiresAt: T0 + 20, credentialVersion: 0 }, T0);
+      await f.repo.createSession('theirs', { userId: other.id, expiresAt: T0 + 60_000, credentialVersion: 0 }, T0);
+      await f.repo.touchSession('phone', T0 + 500);
+
+      const listed = await f.repo.listSessions(user.id, T0 + 1000);
+      expect(listed).toEqual([
+        { tokenHash: 'phone', userId: user.id, createdAt: T0, expiresAt: T0 + 60_000, credentialVersion: 0, userAgent: 'Android', ip: '198.51.100.7', lastSeenAt: T0 + 500 },
+        { tokenHash: 'laptop', userId: user.id, createdAt: T0 + 10, expiresAt: T0 + 60_000, credentialVersion: 0, userAgent: 'Mac', ip: '203.0.113.9', lastSeenAt: T0 + 10 },
+      ]);
+      expect(await f.repo.findSession('phone', T0 + 1000)).toMatchObject({ lastSeenAt: T0 + 500 });
+
+      expect(await f.repo.deleteOtherSessions(user.id, 'laptop')).toBe(2);
+      expect((await f.repo.listSessions(user.id, T0 + 1000)).map((s) => s.tokenHash)).toEqual(['laptop']);
+      expect(await f.repo.findSession('theirs', T0 + 1000)).toBeDefined();
     });
   });
 }

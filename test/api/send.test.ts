@@ -192,7 +192,7 @@ describe('image captcha', () => {
 
   it('tells the pages which captcha is on', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/config' });
-    expect(res.json()).toEqual({ captcha: 'image', codeLength: 6, defaultRegion: 'CN' });
+    expect(res.json()).toEqual({ captcha: 'image', codeLength: 6, defaultRegion: 'CN', countries: [{ region: 'CN', callingCode: '86' }] });
   });
 });
 

@@ -82,7 +82,7 @@ describe('serving the web pages next to the API', () => {
   });
 
   it('the API, health checks and docs are untouched', async () => {
-    expect((await get('/api/config')).json()).toEqual({ captcha: 'off', codeLength: 6, defaultRegion: 'CN' });
+    expect((await get('/api/config')).json()).toEqual({ captcha: 'off', codeLength: 6, defaultRegion: 'CN', countries: [{ region: 'CN', callingCode: '86' }] });
     expect((await get('/healthz')).statusCode).toBe(200);
     expect((await get('/readyz')).statusCode).toBe(200);
     expect((await get('/openapi.json')).json().openapi).toMatch(/^3\./);

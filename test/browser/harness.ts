@@ -79,14 +79,18 @@ export function outbox(file: string) {
   const messagesTo = (phone: string, purpose: string) => lines().filter((l) => l.to === phone && l.purpose === purpose);
   return {
     count: (phone: string, purpose: string) => messagesTo(phone, purpose).length,
+    /** The texts of the SMS to `phone` for `purpose`, oldest first. */
+    texts: (phone: string, purpose: string) => messagesTo(phone, purpose).map((l) => l.text),
     /** Waits for SMS number `index` (0-based) to `phone` for `purpose` and returns its code. */
     async code(phone: string, purpose: string, index = 0): Promise<string> {
       return vi.waitFor(
         () => {
           const text = messagesTo(phone, purpose)[index]?.text ?? '';
-          const match = /验证码是(\d+)/.exec(text);
-          if (!match?.[1]) throw new Error(`no ${purpose} SMS #${index} to ${phone} yet`);
-          return match[1];
+          // The SMS is in the language of the page that asked for it.
+          const match = /验证码是(\d+)|code is (\d+)/.exec(text);
+          const code = match?.[1] ?? match?.[2];
+          if (!code) throw new Error(`no ${purpose} SMS #${index} to ${phone} yet`);
+          return code;
         },
         { timeout: 10_000, interval: 50 },
       );

@@ -76,7 +76,7 @@ for (const kind of ['turnstile', 'hcaptcha'] as const) {
     it('publishes the kind and site key for the widget, and has no image challenge', async () => {
       t = await start();
       const config = await t.app.inject({ method: 'GET', url: '/api/config' });
-      expect(config.json()).toEqual({ captcha: kind, captchaSiteKey: SITE_KEY, codeLength: 6, defaultRegion: 'CN' });
+      expect(config.json()).toEqual({ captcha: kind, captchaSiteKey: SITE_KEY, codeLength: 6, defaultRegion: 'CN', countries: [{ region: 'CN', callingCode: '86' }] });
       expect((await t.app.inject({ method: 'GET', url: '/api/captcha' })).statusCode).toBe(404);
     });
 

@@ -3,4 +3,4 @@
  * ask for the current password and an authenticator code: one open form keeps each label naming
  * one input, and the page short on a phone screen.
  */
-export type AccountPanel = 'setup2fa' | 'enable2fa' | 'disable2fa' | 'changePhone';
+export type AccountPanel = 'setup2fa' | 'enable2fa' | 'disable2fa' | 'regenerateCodes' | 'changePhone';

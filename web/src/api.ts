@@ -11,11 +11,16 @@ import type {
   PasswordLoginBody,
   PhoneChangeBody,
   PublicConfigResponse,
+  RecoveryCodesBody,
+  RecoveryCodesResponse,
   RegisterBody,
   ResetPasswordBody,
   ResetPasswordResponse,
   SendSmsBody,
   SendSmsResponse,
+  SessionStateResponse,
+  SessionsResponse,
+  SignOutOthersResponse,
   SmsLoginBody,
   TwoFactorDisableBody,
   TwoFactorDisableResponse,
@@ -34,6 +39,8 @@ export type LoginResult = Static<typeof LoginResponse>;
 export type TwoFactorSetup = Static<typeof TwoFactorSetupResponse>;
 export type TwoFactorStatus = Static<typeof TwoFactorStatusResponse>;
 export type ActivityEvent = Static<typeof ActivityResponse>['events'][number];
+export type SignedInSession = Static<typeof SessionsResponse>['sessions'][number];
+export type Country = PublicConfigResponse['countries'][number];
 
 /** The `error` object of an API error body, with its code narrowed to the server's catalogue. */
 export type ApiErrorDetails = Omit<ErrorResponse['error'], 'code'> & { code: ErrorCode };
@@ -93,6 +100,11 @@ export const api = {
   loginSecondStep: (body: Static<typeof TwoFactorLoginBody>) => call(http.post<AuthResponse>('/login/2fa', body)),
   resetPassword: (body: ResetPasswordBody) => call(http.post<Static<typeof ResetPasswordResponse>>('/password/reset', body)),
   me: () => call(http.get<MeResponse>('/me')),
+  /** Signed in or not, answered 200 either way: a signed-out visitor's page load logs no error. */
+  session: () => call(http.get<Static<typeof SessionStateResponse>>('/session')),
+  sessions: () => call(http.get<Static<typeof SessionsResponse>>('/account/sessions')),
+  signOutOtherSessions: () => call(http.post<Static<typeof SignOutOthersResponse>>('/account/sessions/sign-out-others')),
+  regenerateRecoveryCodes: (body: Static<typeof RecoveryCodesBody>) => call(http.post<Static<typeof RecoveryCodesResponse>>('/2fa/recovery-codes', body)),
   twoFactorStatus: () => call(http.get<TwoFactorStatus>('/2fa')),
   twoFactorSetup: (body: Static<typeof TwoFactorSetupBody>) => call(http.post<TwoFactorSetup>('/2fa/setup', body)),
   twoFactorEnable: (body: Static<typeof TwoFactorEnableBody>) => call(http.post<Static<typeof TwoFactorEnableResponse>>('/2fa/enable', body)),

@@ -20,6 +20,8 @@ export interface FormMessage {
   /** Picks the plural form (attempts left). */
   plural?: number;
   remedy?: Remedy;
+  /** 'notice': news, not a mistake (a code is already on its way); the input is not marked invalid. */
+  tone?: 'notice';
 }
 
 /** Which request failed: a code send or the form's own submit. Limits on sending belong beside the Send code button. */
@@ -101,7 +103,7 @@ export function forReauthentication(message: FormMessage): FormMessage {
 export function describeFailure(failure: ApiFailure, stage: Stage): FormMessage {
   if (failure.kind === 'unreachable') return { target: 'form', key: 'errors.unreachable', remedy: 'retry' };
 
-  const { code, field, attemptsLeft, retryAfter } = failure.error;
+  const { code, field, attemptsLeft, retryAfter, reason } = failure.error;
   const placement = PLACEMENTS[code] as Placement | undefined;
   // A code this build does not know (a newer server): its status still says whether retrying can help.
   if (!placement) {
@@ -120,6 +122,8 @@ export function describeFailure(failure: ApiFailure, stage: Stage): FormMessage 
     return { ...message, key: 'errors.code_invalid_attempts', params: { n: attemptsLeft }, plural: attemptsLeft };
   }
   if (code === 'rate_limited') {
+    // Not "too many attempts": the person asked once, and the code already sent still works.
+    if (reason === 'resend_cooldown' && retryAfter !== undefined) return { ...message, key: 'errors.code_already_sent', params: { seconds: retryAfter }, tone: 'notice' };
     return retryAfter === undefined
       ? { ...message, key: 'errors.rate_limited_later' }
       : { ...message, params: { seconds: retryAfter } };

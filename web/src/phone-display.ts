@@ -52,3 +52,34 @@ export function maskPhone(e164: string): string {
 export function displayMasked(masked: string): string {
   return /^\+86(1\d{2}\*{4}\d{4})$/.exec(masked)?.[1] ?? masked;
 }
+
+/** A region the server sends SMS to, with its calling code (GET /api/config `countries`). */
+export interface CallingRegion {
+  region: string;
+  callingCode: string;
+}
+
+/**
+ * The number to send to the server for what the person typed with the picked region. The server
+ * reads national numbers in its own default region, so those go as typed; a number starting with
+ * + names its own country; for another picked region the calling code goes in front, without the
+ * national trunk 0 ("07700 900123" in GB is +447700900123).
+ *
+ * @example phoneForServer('2025550123', 'US', 'CN', [{ region: 'US', callingCode: '1' }]) // '+12025550123'
+ */
+export function phoneForServer(typed: string, region: string, defaultRegion: string, regions: readonly CallingRegion[]): string {
+  const trimmed = typed.trim();
+  if (!trimmed || trimmed.startsWith('+') || region === defaultRegion) return trimmed;
+  const callingCode = regions.find((r) => r.region === region)?.callingCode;
+  if (!callingCode) return trimmed;
+  return `+${callingCode}${trimmed.replace(/[\s().-]/g, '').replace(/^0/, '')}`;
+}
+
+/** "China" / "中国" for "CN" in the page's language; the code itself where the browser has no name for it. */
+export function regionName(region: string, locale: string): string {
+  try {
+    return new Intl.DisplayNames([locale], { type: 'region' }).of(region) ?? region;
+  } catch {
+    return region;
+  }
+}

@@ -2,8 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../../services.js';
 import { clientOf } from '../client-context.js';
 import { BODY_ERRORS, SESSION_ERRORS, SESSION_REQUIRED, errorResponses } from '../openapi.js';
+import { ActivityResponse, MeResponse, PhoneChangeBody, SessionsResponse, SignOutOthersResponse } from '../schemas.js';
 import { sessionTokenOf } from '../session-cookie.js';
-import { ActivityResponse, MeResponse, PhoneChangeBody } from '../schemas.js';
 
 /** What a signed-in user changes or reviews about their own account. */
 export const accountSettingsRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
@@ -39,6 +39,28 @@ export const accountSettingsRoutes: FastifyPluginAsyncTypebox<{ services: Servic
       // The session that made the change stays; every other one ends.
       return { user: await accounts.changePhone(id, request.body, clientOf(request), sessionTokenOf(request)) };
     },
+  );
+
+  app.get(
+    '/api/account/sessions',
+    { schema: { tags: ['accounts'], summary: 'Your signed-in sessions (devices), the current one marked', security: SESSION_REQUIRED, response: { 200: SessionsResponse, ...errorResponses(SESSION_ERRORS) } } },
+    async (request, reply) => {
+      void reply.header('cache-control', 'no-store');
+      return { sessions: await accounts.sessions(sessionTokenOf(request)) };
+    },
+  );
+
+  app.post(
+    '/api/account/sessions/sign-out-others',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'End every session of your account except this one (sign out other devices)',
+        security: SESSION_REQUIRED,
+        response: { 200: SignOutOthersResponse, ...errorResponses(SESSION_ERRORS) },
+      },
+    },
+    async (request) => ({ ended: await accounts.signOutOtherSessions(sessionTokenOf(request), clientOf(request)) }),
   );
 
   app.get(

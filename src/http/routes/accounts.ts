@@ -3,7 +3,7 @@ import type { SignedIn, TwoFactorChallenge } from '../../domain/accounts.js';
 import type { Services } from '../../services.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { BODY_ERRORS, SESSION_ERRORS, SESSION_REQUIRED, errorResponses } from '../openapi.js';
+import { BODY_ERRORS, SESSION_ERRORS, SESSION_OPTIONAL, SESSION_REQUIRED, errorResponses } from '../openapi.js';
 import {
   AuthResponse,
   LoginResponse,
@@ -12,8 +12,10 @@ import {
   RegisterBody,
   ResetPasswordBody,
   ResetPasswordResponse,
+  SessionStateResponse,
   SmsLoginBody,
 } from '../schemas.js';
+import { AppError } from '../../errors.js';
 import { clientOf } from '../client-context.js';
 import { clearSessionCookie, forbidCaching, sessionTokenOf, setSessionCookie } from '../session-cookie.js';
 
@@ -81,6 +83,20 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
     async (request, reply) => {
       void reply.header('cache-control', 'no-store');
       return { user: await request.sessionUser() };
+    },
+  );
+
+  app.get(
+    '/api/session',
+    { schema: { tags: ['accounts'], summary: 'The signed-in user, or null when signed out (never 401)', security: SESSION_OPTIONAL, response: { 200: SessionStateResponse, ...errorResponses(['service_unavailable']) } } },
+    async (request, reply) => {
+      void reply.header('cache-control', 'no-store');
+      try {
+        return { user: await accounts.authenticate(sessionTokenOf(request)) };
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'unauthorized') return { user: null };
+        throw err;
+      }
     },
   );
 

@@ -6,6 +6,8 @@ import { sessionTokenOf } from '../session-cookie.js';
 import { BODY_ERRORS, SESSION_ERRORS, SESSION_REQUIRED, errorResponses } from '../openapi.js';
 import {
   AuthResponse,
+  RecoveryCodesBody,
+  RecoveryCodesResponse,
   TwoFactorDisableBody,
   TwoFactorDisableResponse,
   TwoFactorEnableBody,
@@ -96,6 +98,23 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     async (request) => {
       await twoFactor.disable(await userOf(request), request.body.password, request.body.code, clientOf(request));
       return { enabled: false as const };
+    },
+  );
+
+  app.post(
+    '/api/2fa/recovery-codes',
+    {
+      schema: {
+        tags: ['two-factor'],
+        summary: 'New recovery codes with the password and a TOTP or recovery code; the old set stops working',
+        body: RecoveryCodesBody,
+        security: SESSION_REQUIRED,
+        response: { 200: RecoveryCodesResponse, ...errorResponses([...SIGNED_IN_BODY_ERRORS, 'invalid_credentials', 'two_factor_not_enabled', 'two_factor_invalid', 'rate_limited']) },
+      },
+    },
+    async (request, reply) => {
+      void reply.header('cache-control', 'no-store');
+      return twoFactor.regenerateRecoveryCodes(await userOf(request), request.body.password, request.body.code, clientOf(request));
     },
   );
 

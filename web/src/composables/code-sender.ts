@@ -1,4 +1,5 @@
-import { computed, ref, type Ref } from 'vue';
+import { computed, nextTick, ref, type Ref } from 'vue';
+import { useI18n } from 'vue-i18n';
 import { ApiError, api, type PublicConfigResponse, type Purpose } from '../api.js';
 import { useCountdown } from '../countdown.js';
 import { describeFailure } from '../error-messages.js';
@@ -10,16 +11,51 @@ import { useServerConfig } from './server-config.js';
 
 // The server rejects these before it looks at the captcha, so the picture and its answer are still good.
 const BEFORE_CAPTCHA = new Set(['invalid_phone', 'invalid_request']);
+/** The cooldown answer does not say how long the earlier code lives; the default TTL, for the hint only. */
+const CODE_VALID_FALLBACK_SECONDS = 300;
 
 export interface CodeSenderOptions {
   purpose: Purpose;
-  phone: Ref<string>;
+  /** The number as the server gets it (with the picked country's calling code). */
+  phone: Readonly<Ref<string>>;
   captcha: CaptchaState;
   /** The Turnstile / hCaptcha widget, used when the server runs one of those. */
   widget: CaptchaWidgetState;
   /** Which captcha this form's sends need ('off' where none is asked, e.g. the password tab); undefined until the settings load. */
   captchaKind: Readonly<Ref<PublicConfigResponse['captcha'] | undefined>>;
   messages: FormMessages;
+  /** The phone input's own value: after a reload it gets back the number the pending code went to. */
+  typedPhone?: Ref<string>;
+}
+
+/** What survives a reload of the tab: the number a code went to and when another may be asked for. */
+interface SentState {
+  phone: string;
+  resendAt: number;
+  expiresAt: number;
+}
+
+const storageKey = (purpose: Purpose) => `sms-verify.sent.${purpose}`;
+
+function readSent(purpose: Purpose, now: number): SentState | undefined {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(storageKey(purpose)) ?? 'null') as Partial<SentState> | null;
+    if (typeof saved?.phone !== 'string' || typeof saved.resendAt !== 'number' || typeof saved.expiresAt !== 'number') return undefined;
+    // A code past its lifetime is nothing to come back to.
+    return saved.expiresAt > now ? (saved as SentState) : undefined;
+  } catch {
+    // Storage off or a value of another build: the page then starts afresh, as it did before.
+    return undefined;
+  }
+}
+
+function writeSent(purpose: Purpose, state: SentState | undefined): void {
+  try {
+    if (state) sessionStorage.setItem(storageKey(purpose), JSON.stringify(state));
+    else sessionStorage.removeItem(storageKey(purpose));
+  } catch {
+    // See readSent.
+  }
 }
 
 /**
@@ -27,12 +63,47 @@ export interface CodeSenderOptions {
  * locks the button for the server's `resendAfter`. `busy` is set before the request leaves, so
  * a double click sends one request.
  */
-export function useCodeSender({ purpose, phone, captcha, widget, captchaKind, messages }: CodeSenderOptions) {
+export function useCodeSender({ purpose, phone, captcha, widget, captchaKind, messages, typedPhone }: CodeSenderOptions) {
+  const { locale } = useI18n();
   const countdown = useCountdown();
   const busy = ref(false);
   const sentTo = ref<string>();
   const validMinutes = ref(5);
   const everSent = ref(false);
+  /**
+   * Once a code is on its way the captcha has done its job: it stays out of sight, so the form does
+   * not look as if it had to be solved again, until the person asks for another code.
+   */
+  const captchaHidden = ref(false);
+
+  function remember(to: string, expiresIn: number, resendAfter: number): void {
+    const now = Date.now();
+    sentTo.value = to;
+    validMinutes.value = Math.max(1, Math.round(expiresIn / 60));
+    everSent.value = true;
+    captchaHidden.value = true;
+    countdown.start(resendAfter);
+    writeSent(purpose, { phone: to, resendAt: now + resendAfter * 1000, expiresAt: now + expiresIn * 1000 });
+  }
+
+  // A reload keeps the countdown and the number: asking again inside the cooldown would only be refused.
+  const saved = readSent(purpose, Date.now());
+  if (saved) {
+    sentTo.value = saved.phone;
+    validMinutes.value = Math.max(1, Math.round((saved.expiresAt - Date.now()) / 60_000));
+    everSent.value = true;
+    captchaHidden.value = true;
+    countdown.start(Math.ceil((saved.resendAt - Date.now()) / 1000));
+    if (typedPhone && !typedPhone.value) typedPhone.value = saved.phone;
+  }
+
+  /** The captcha comes back for another code; the send waits until it is solved. */
+  async function showCaptchaAgain(kind: PublicConfigResponse['captcha']): Promise<void> {
+    captchaHidden.value = false;
+    if (kind === 'image') void captcha.refresh();
+    await nextTick();
+    document.getElementById(messages.inputId('captcha'))?.focus();
+  }
 
   async function send(): Promise<void> {
     if (busy.value || countdown.remaining.value > 0) return;
@@ -57,6 +128,10 @@ export function useCodeSender({ purpose, phone, captcha, widget, captchaKind, me
       }
     }
     const kind = captchaKind.value;
+    if (captchaHidden.value && (kind === 'image' || isWidgetKind(kind))) {
+      await showCaptchaAgain(kind);
+      return;
+    }
     const problems = collect(
       checkPhone(phone.value),
       kind === 'image' ? checkCaptchaAnswer(captcha.answer.value) : undefined,
@@ -76,11 +151,9 @@ export function useCodeSender({ purpose, phone, captcha, widget, captchaKind, me
         purpose,
         ...(kind === 'image' ? { captchaId: captcha.id.value ?? '', captchaAnswer: captcha.answer.value.trim() } : {}),
         ...(isWidgetKind(kind) ? { captchaToken: widget.token.value ?? '' } : {}),
+        locale: locale.value === 'en' ? 'en' : 'zh-CN',
       });
-      sentTo.value = phone.value.trim();
-      validMinutes.value = Math.max(1, Math.round(answer.expiresIn / 60));
-      everSent.value = true;
-      countdown.start(answer.resendAfter);
+      remember(phone.value.trim(), answer.expiresIn, answer.resendAfter);
       // The person's next step is typing the code that is on its way.
       document.getElementById(messages.inputId('code'))?.focus();
     } catch (err) {
@@ -88,14 +161,18 @@ export function useCodeSender({ purpose, phone, captcha, widget, captchaKind, me
       const failure = err.failure;
       if (failure.kind === 'api' && BEFORE_CAPTCHA.has(failure.error.code)) reachedCaptcha = false;
       if (failure.kind === 'api' && failure.error.code === 'rate_limited' && failure.error.retryAfter !== undefined) {
-        countdown.start(failure.error.retryAfter);
+        // Inside the cooldown the code sent earlier (from another tab, or before storage was cleared) still works.
+        if (failure.error.reason === 'resend_cooldown') {
+          remember(phone.value.trim(), CODE_VALID_FALLBACK_SECONDS, failure.error.retryAfter);
+        } else countdown.start(failure.error.retryAfter);
       }
       messages.show(describeFailure(failure, 'send'), send);
       await messages.focusFirst();
     } finally {
-      // Every captcha works once, so each send that reached it needs a new picture or a new widget token.
-      if (kind === 'image' && reachedCaptcha) void captcha.refresh();
-      if (isWidgetKind(kind) && reachedCaptcha) widget.reset();
+      // Every captcha works once, so each send that reached it needs a new picture or a new widget token
+      // (a hidden one gets its new picture when it is shown again).
+      if (kind === 'image' && reachedCaptcha && !captchaHidden.value) void captcha.refresh();
+      if (isWidgetKind(kind) && reachedCaptcha && !captchaHidden.value) widget.reset();
     }
   }
 
@@ -109,5 +186,8 @@ export function useCodeSender({ purpose, phone, captcha, widget, captchaKind, me
     /** Whether the button should say "send again". */
     everSent,
     disabled: computed(() => busy.value || countdown.remaining.value > 0),
+    captchaHidden,
+    /** After the code did its job (signed up, signed in): a reload should not bring the countdown back. */
+    forget: () => writeSent(purpose, undefined),
   };
 }

@@ -29,6 +29,8 @@ export function useServerConfig() {
     captchaSiteKey: computed(() => config.value?.captchaSiteKey ?? ''),
     codeLength: computed(() => config.value?.codeLength ?? 6),
     defaultRegion: computed(() => config.value?.defaultRegion ?? 'CN'),
+    /** The regions SMS may go to, for the country picker; empty until the answer arrives. */
+    countries: computed(() => config.value?.countries ?? []),
     reload: () => (pending = load()),
   };
 }

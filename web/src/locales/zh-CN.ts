@@ -9,6 +9,7 @@ export type ErrorMessages = Record<
   | 'code_invalid_attempts'
   | 'code_invalid_last'
   | 'rate_limited_later'
+  | 'code_already_sent'
   | 'unreachable'
   | 'captcha_widget_failed'
   | 'captcha_widget_invalid'
@@ -83,10 +84,29 @@ const zhCN = {
     showUri: '显示完整的 otpauth 链接',
     enterCode: '然后输入应用中显示的 6 位验证码：',
     turnOn: '开启',
-    turnOff: '关闭',
+    turnOff: '关闭两步验证',
     turnOffIntro: '请先确认是你本人：输入当前密码和身份验证器验证码（或一个恢复码）。',
     nowOn: '两步验证已开启。',
     nowOff: '两步验证已关闭。',
+    regenerate: '重新生成恢复码',
+    regenerateIntro: '新的恢复码生成后，所有旧的恢复码立即失效。请输入当前密码和身份验证器验证码（或一个恢复码）。',
+    regenerateSubmit: '生成新的恢复码',
+    regenerated: '已生成新的恢复码，旧的恢复码已失效。',
+  },
+  sessions: {
+    heading: '已登录的设备',
+    intro: '这些设备当前登录着你的账号。有不认识的设备，请退出其他设备并修改密码。',
+    current: '当前设备',
+    signedIn: '登录于 {time}',
+    lastSeen: '最近使用 {time}',
+    ip: 'IP {ip}',
+    signOutOthers: '退出其他设备',
+    signedOutOthers: '已退出其他 {n} 台设备。',
+    onlyThis: '只有当前设备登录着你的账号。',
+  },
+  device: {
+    unknown: '未知设备',
+    on: '{os} 上的 {browser}',
   },
   recovery: {
     heading: '恢复码',
@@ -124,6 +144,8 @@ const zhCN = {
       two_factor_failed: '两步验证码错误',
       recovery_code_used: '使用了恢复码',
       phone_changed: '更换手机号',
+      sessions_revoked: '退出其他设备',
+      recovery_codes_regenerated: '重新生成恢复码',
       other: '其他安全事件',
     },
     details: {
@@ -150,12 +172,14 @@ const zhCN = {
       label: '手机号',
       placeholder: '请输入手机号',
       prefixHint: '默认 {prefix}；其他国家或地区请以 + 和区号开头',
+      country: '国家或地区',
     },
     captcha: {
       label: '图形验证码',
       placeholder: '请输入图中字符',
       refresh: '看不清，换一张',
       loading: '正在加载图片',
+      caseHint: '不区分大小写，点击图片换一张',
     },
     code: {
       label: '短信验证码',
@@ -168,6 +192,7 @@ const zhCN = {
     password: {
       label: '密码',
       placeholder: '至少 8 位',
+      show: '显示密码',
     },
     confirmPassword: {
       label: '确认密码',
@@ -222,6 +247,7 @@ const zhCN = {
     captcha_invalid: '图形验证码不正确或已失效，已换一张新的，请重新输入。',
     rate_limited: '操作太频繁，请 {seconds} 秒后再试。',
     rate_limited_later: '操作太频繁，请稍后再试。',
+    code_already_sent: '验证码已发送到该号码，仍然有效，请查看短信；{seconds} 秒后可重新获取。',
     phone_taken: '该手机号已注册。',
     phone_not_registered: '该手机号尚未注册。',
     code_invalid: '验证码不正确，或还没有获取验证码。',
