@@ -1,4 +1,5 @@
 import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -9,6 +10,7 @@ import { accountSettingsRoutes } from './http/routes/account-settings.js';
 import { accountRoutes } from './http/routes/accounts.js';
 import { healthRoutes } from './http/routes/health.js';
 import { smsCallbackRoutes } from './http/routes/sms-callbacks.js';
+import { tokenRoutes } from './http/routes/tokens.js';
 import { twoFactorRoutes } from './http/routes/two-factor.js';
 import { verificationRoutes } from './http/routes/verification.js';
 import { WEB_DIST, hasBuiltPages, webPages } from './http/web-pages.js';
@@ -57,7 +59,20 @@ export async function buildApp({ config, services, logger, webRoot = WEB_DIST }:
   app.removeContentTypeParser('text/plain');
   installErrorHandling(app);
 
-  await app.register(cookie);
+  // parseOptions are also the defaults of every setCookie/clearCookie: the session cookie's Domain.
+  await app.register(cookie, config.sessionCookieDomain ? { parseOptions: { domain: config.sessionCookieDomain } } : {});
+  if (config.corsOrigins.length > 0) {
+    const allowed = new Set(config.corsOrigins);
+    await app.register(cors, {
+      // Exact matches only; any other origin (or none) gets no CORS header at all, and its preflight a 404.
+      origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin) ? origin : false),
+      credentials: true,
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['content-type', 'authorization'],
+      exposedHeaders: ['retry-after'],
+      maxAge: 600,
+    });
+  }
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -81,6 +96,7 @@ export async function buildApp({ config, services, logger, webRoot = WEB_DIST }:
   await app.register(smsCallbackRoutes, { services, callback: config.smsCallback });
   await app.register(twoFactorRoutes, { services });
   await app.register(accountSettingsRoutes, { services });
+  await app.register(tokenRoutes, { services });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (hasBuiltPages(webRoot)) await app.register(webPages, { root: webRoot, captcha: config.captcha });
   else logger.info({ webRoot }, 'web pages not built (npm run build:web); serving the API only');

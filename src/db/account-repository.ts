@@ -1,4 +1,6 @@
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
+import type { DomainEvent } from '../domain/events.js';
+import { withoutEvents, type EventWrites } from './atomic-write.js';
 import { PhoneTakenError, type AccountRepository, type User } from '../domain/account-repository.js';
 import type { DatabaseSchema } from './schema.js';
 
@@ -15,7 +17,14 @@ const toUser = (row: { id: string; phone: string; password_hash: string; created
   createdAt: Number(row.created_at),
 });
 
-export function kyselyAccountRepository(db: Kysely<DatabaseSchema>): AccountRepository {
+export function kyselyAccountRepository(db: Kysely<DatabaseSchema>, events: EventWrites = withoutEvents(db)): AccountRepository {
+  /** The change and the statements of its events, as one transaction. */
+  const withEvents = async (change: { compile(): CompiledQuery }, queued: readonly DomainEvent[] = []) => {
+    const statements = queued.flatMap(events.statementsFor);
+    // Nothing to queue (no WEBHOOK_URL): one plain statement, which keeps SQLite's statement cache.
+    if (statements.length === 0) await db.executeQuery(change.compile());
+    else await events.write([change.compile(), ...statements]);
+  };
   return {
     async findUserByPhone(phone) {
       const row = await db.selectFrom('users').selectAll().where('phone', '=', phone).executeTakeFirst();
@@ -25,39 +34,36 @@ export function kyselyAccountRepository(db: Kysely<DatabaseSchema>): AccountRepo
       const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
       return row && toUser(row);
     },
-    async createUser(user) {
+    async createUser(user, queued) {
       try {
-        await db
-          .insertInto('users')
-          .values({
+        await withEvents(
+          db.insertInto('users').values({
             id: user.id,
             phone: user.phone,
             password_hash: user.passwordHash,
             created_at: user.createdAt,
             updated_at: user.createdAt,
-          })
-          .execute();
+          }),
+          queued,
+        );
       } catch (err) {
         if (isUniqueViolation(err)) throw new PhoneTakenError(user.phone, { cause: err });
         throw err;
       }
     },
-    async updatePassword(userId, passwordHash, now) {
-      await db.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', userId).execute();
+    async updatePassword(userId, passwordHash, now, queued) {
+      await withEvents(db.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', userId), queued);
     },
-    async updatePhone(userId, phone, now) {
+    async updatePhone(userId, phone, now, queued) {
       try {
-        await db.updateTable('users').set({ phone, updated_at: now }).where('id', '=', userId).execute();
+        await withEvents(db.updateTable('users').set({ phone, updated_at: now }).where('id', '=', userId), queued);
       } catch (err) {
         if (isUniqueViolation(err)) throw new PhoneTakenError(phone, { cause: err });
         throw err;
       }
     },
-    async createSession(tokenHash, session, now) {
-      await db
-        .insertInto('sessions')
-        .values({ id: tokenHash, user_id: session.userId, created_at: now, expires_at: session.expiresAt })
-        .execute();
+    async createSession(tokenHash, session, now, queued) {
+      await withEvents(db.insertInto('sessions').values({ id: tokenHash, user_id: session.userId, created_at: now, expires_at: session.expiresAt }), queued);
     },
     async findSession(tokenHash, now) {
       const row = await db
@@ -68,8 +74,8 @@ export function kyselyAccountRepository(db: Kysely<DatabaseSchema>): AccountRepo
         .executeTakeFirst();
       return row && { userId: row.user_id, expiresAt: Number(row.expires_at) };
     },
-    async deleteSession(tokenHash) {
-      await db.deleteFrom('sessions').where('id', '=', tokenHash).execute();
+    async deleteSession(tokenHash, queued) {
+      await withEvents(db.deleteFrom('sessions').where('id', '=', tokenHash), queued);
     },
     async deleteExpiredSessions(now) {
       const result = await db.deleteFrom('sessions').where('expires_at', '<=', now).executeTakeFirst();

@@ -1,13 +1,15 @@
 import type { Kysely } from 'kysely';
 import type { TwoFactorRepository } from '../domain/two-factor-repository.js';
+import { withoutEvents, type EventWrites } from './atomic-write.js';
 import type { DatabaseSchema } from './schema.js';
 
 /**
  * Kysely implementation (SQLite and PostgreSQL). Races are settled by conditional single
  * statements (UPDATE … WHERE, DELETE … WHERE) whose affected-row count says who won; there is no
- * transaction held across an await, because SQLite shares one connection.
+ * transaction held across an await, because SQLite shares one connection. Turning 2FA on or off
+ * is one AtomicWrite (src/db/atomic-write.ts) with its recovery codes and its events.
  */
-export function kyselyTwoFactorRepository(db: Kysely<DatabaseSchema>): TwoFactorRepository {
+export function kyselyTwoFactorRepository(db: Kysely<DatabaseSchema>, events: EventWrites = withoutEvents(db)): TwoFactorRepository {
   return {
     async find(userId) {
       const row = await db.selectFrom('two_factor').select(['secret_encrypted', 'enabled_at', 'last_step']).where('user_id', '=', userId).executeTakeFirst();
@@ -32,24 +34,26 @@ export function kyselyTwoFactorRepository(db: Kysely<DatabaseSchema>): TwoFactor
         .executeTakeFirst();
       return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
     },
-    async enable(userId, step, hashes, now) {
-      const result = await db
-        .updateTable('two_factor')
-        .set({ enabled_at: now, last_step: step })
-        .where('user_id', '=', userId)
-        .where('enabled_at', 'is', null)
-        .where((eb) => eb.or([eb('last_step', 'is', null), eb('last_step', '<', step)]))
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) return false;
-      // Only the winner gets here, so the codes it returns are the ones stored.
-      await db.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
-      if (hashes.length) {
-        await db
-          .insertInto('recovery_codes')
-          .values(hashes.map((code_hash) => ({ user_id: userId, code_hash, used_at: null })))
-          .execute();
-      }
-      return true;
+    async enable(userId, step, hashes, now, queued = []) {
+      // Only the winner of the guarded UPDATE gets the rest, so the codes it returns are the ones stored.
+      const won = await events.write(
+        [
+          db
+            .updateTable('two_factor')
+            .set({ enabled_at: now, last_step: step })
+            .where('user_id', '=', userId)
+            .where('enabled_at', 'is', null)
+            .where((eb) => eb.or([eb('last_step', 'is', null), eb('last_step', '<', step)]))
+            .compile(),
+          db.deleteFrom('recovery_codes').where('user_id', '=', userId).compile(),
+          ...(hashes.length
+            ? [db.insertInto('recovery_codes').values(hashes.map((code_hash) => ({ user_id: userId, code_hash, used_at: null }))).compile()]
+            : []),
+          ...queued.flatMap(events.statementsFor),
+        ],
+        { guarded: true },
+      );
+      return won !== undefined;
     },
     async claimStep(userId, step) {
       const result = await db
@@ -80,21 +84,35 @@ export function kyselyTwoFactorRepository(db: Kysely<DatabaseSchema>): TwoFactor
         .executeTakeFirst();
       return Number(row?.n ?? 0);
     },
-    async disable(userId) {
-      const result = await db.deleteFrom('two_factor').where('user_id', '=', userId).where('enabled_at', 'is not', null).executeTakeFirst();
-      await db.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
-      return Number(result.numDeletedRows) === 1;
+    async disable(userId, queued = []) {
+      const won = await events.write(
+        [
+          db.deleteFrom('two_factor').where('user_id', '=', userId).where('enabled_at', 'is not', null).compile(),
+          db.deleteFrom('recovery_codes').where('user_id', '=', userId).compile(),
+          ...queued.flatMap(events.statementsFor),
+        ],
+        { guarded: true },
+      );
+      return won !== undefined;
     },
-    async createTicket(ticketHash, userId, expiresAt, now) {
-      await db.insertInto('login_tickets').values({ id: ticketHash, user_id: userId, created_at: now, expires_at: expiresAt }).execute();
+    async createTicket(ticketHash, userId, expiresAt, now, firstFactor) {
+      await db
+        .insertInto('login_tickets')
+        .values({ id: ticketHash, user_id: userId, created_at: now, expires_at: expiresAt, first_factor: firstFactor ?? null })
+        .execute();
     },
     async findTicket(ticketHash, now) {
       const row = await db.selectFrom('login_tickets').select('user_id').where('id', '=', ticketHash).where('expires_at', '>', now).executeTakeFirst();
       return row?.user_id;
     },
     async takeTicket(ticketHash, now) {
-      const result = await db.deleteFrom('login_tickets').where('id', '=', ticketHash).where('expires_at', '>', now).executeTakeFirst();
-      return Number(result.numDeletedRows) === 1;
+      const row = await db
+        .deleteFrom('login_tickets')
+        .where('id', '=', ticketHash)
+        .where('expires_at', '>', now)
+        .returning('first_factor')
+        .executeTakeFirst();
+      return row && { firstFactor: row.first_factor };
     },
   } satisfies TwoFactorRepository;
 }

@@ -1,3 +1,5 @@
+import type { DomainEvent } from './events.js';
+
 /** An account as the domain sees it. */
 export interface User {
   readonly id: string;
@@ -19,20 +21,21 @@ export class PhoneTakenError extends Error {
 
 /**
  * Persistence of accounts and sessions. Implemented with Kysely for SQLite and PostgreSQL;
- * test/accounts/account-repository.conformance.ts runs against each.
+ * test/accounts/account-repository.conformance.ts runs against each. A write that takes `events`
+ * queues them (the webhook outbox) in the same transaction: they exist exactly when the change does.
  */
 export interface AccountRepository {
   findUserByPhone(phone: string): Promise<User | undefined>;
   findUserById(id: string): Promise<User | undefined>;
   /** Inserts the user; throws PhoneTakenError if the phone is registered, even under a race. */
-  createUser(user: User): Promise<void>;
-  updatePassword(userId: string, passwordHash: string, now: number): Promise<void>;
+  createUser(user: User, events?: readonly DomainEvent[]): Promise<void>;
+  updatePassword(userId: string, passwordHash: string, now: number, events?: readonly DomainEvent[]): Promise<void>;
   /** Moves the account to another number; throws PhoneTakenError if it has an account, even under a race. */
-  updatePhone(userId: string, phone: string, now: number): Promise<void>;
-  createSession(tokenHash: string, session: Session, now: number): Promise<void>;
+  updatePhone(userId: string, phone: string, now: number, events?: readonly DomainEvent[]): Promise<void>;
+  createSession(tokenHash: string, session: Session, now: number, events?: readonly DomainEvent[]): Promise<void>;
   /** The live session with this token hash, or undefined if unknown or expired. */
   findSession(tokenHash: string, now: number): Promise<Session | undefined>;
-  deleteSession(tokenHash: string): Promise<void>;
+  deleteSession(tokenHash: string, events?: readonly DomainEvent[]): Promise<void>;
   deleteSessionsOfUser(userId: string): Promise<number>;
   /** Removes sessions that expired before `now`; resolves to how many. */
   deleteExpiredSessions(now: number): Promise<number>;

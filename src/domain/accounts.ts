@@ -13,6 +13,9 @@ import { phoneChangedText } from '../sms/notice-templates.js';
 import type { AuditEvent } from './audit.js';
 import type { TwoFactorService } from './two-factor.js';
 import type { ConsumedCode, VerificationService } from './verification.js';
+import type { AccessTokens, AuthMethod } from './access-tokens.js';
+import type { DomainEvent } from './events.js';
+import type { RefreshTokenRepository, TokenFamily } from './refresh-tokens.js';
 
 /** What the API shows of a user. */
 export interface PublicUser {
@@ -21,8 +24,16 @@ export interface PublicUser {
   readonly createdAt: string;
 }
 
-/** A new session: the token goes to the client once and is stored only as a hash. */
-export interface SignedIn {
+/** Tokens for a backend-style client: a JWT access token and the opaque refresh token that renews it. */
+export interface TokenPair {
+  readonly accessToken: string;
+  /** Seconds the access token is valid. */
+  readonly expiresIn: number;
+  readonly refreshToken: string;
+}
+
+/** A new session: the tokens go to the client once and are stored only as hashes (the access token not at all). */
+export interface SignedIn extends TokenPair {
   readonly user: PublicUser;
   readonly token: string;
   readonly expiresAt: number;
@@ -42,6 +53,8 @@ export interface AccountDeps {
   readonly twoFactor: TwoFactorService;
   readonly audit: AuditLog;
   readonly hasher: Hasher;
+  readonly accessTokens: AccessTokens;
+  readonly refreshTokens: RefreshTokenRepository;
   /** Budgets of wrong passwords at sign-in, per client IP and per number. */
   readonly passwordGuessLimits: { readonly perIp: RateLimit; readonly perPhone: RateLimit };
   readonly settings: {
@@ -75,9 +88,18 @@ export interface AccountService {
   ): Promise<PublicUser>;
   /** The user's own security events, newest first. */
   activity(userId: string): Promise<AuditEvent[]>;
-  /** The user behind a session token; throws unauthorized for an unknown, expired or revoked one. */
+  /**
+   * The user behind a session token or an access token (JWT); throws unauthorized for an unknown,
+   * expired or revoked one. An access token counts only while its session is live.
+   */
   authenticate(token: string | undefined): Promise<PublicUser>;
+  /** Ends the session of a session token or an access token, and its refresh tokens. */
   logout(token: string | undefined): Promise<void>;
+  /**
+   * Spends a refresh token for a new access token and a new refresh token. A spent one presented
+   * again is reuse: the whole session ends (its family with it) and the audit log records it.
+   */
+  refresh(refreshToken: string, client?: ClientContext): Promise<TokenPair>;
 }
 
 const toPublic = (user: User): PublicUser => ({
@@ -96,6 +118,8 @@ export function createAccountService(deps: AccountDeps): AccountService {
   // Verifying against this when the phone is unknown makes "no such user" as slow as "wrong password".
   let decoyHash: Promise<string> | undefined;
   let sessionsStarted = 0;
+  // Its own label, so a refresh token can never be presented as a session token or the reverse.
+  const hashRefreshToken = (token: string) => hasher.token(`refresh:${token}`);
 
   /** Puts a consumed code back after a failure of ours, so the person can retry without a new SMS. */
   const giveBack = (consumed: ConsumedCode) =>
@@ -108,26 +132,63 @@ export function createAccountService(deps: AccountDeps): AccountService {
     throw rateLimited(result);
   }
 
-  async function startSession(user: User): Promise<SignedIn> {
+  /** A session, its refresh token family and its first access token; `events` are queued with the session row. */
+  async function startSession(user: User, amr: readonly AuthMethod[], events: readonly DomainEvent[] = []): Promise<SignedIn> {
     const token = randomBytes(32).toString('base64url');
+    const refreshToken = newRefreshToken();
     const now = deps.now();
     const expiresAt = now + settings.sessionTtlSeconds * 1000;
-    await repo.createSession(hasher.token(token), { userId: user.id, expiresAt }, now);
+    const sessionId = hasher.token(token);
+    await repo.createSession(sessionId, { userId: user.id, expiresAt }, now, events);
+    const family = { id: randomUUID(), userId: user.id, sessionId, amr };
+    await deps.refreshTokens.createFamily(family, hashRefreshToken(refreshToken), expiresAt, now);
     // Expired sessions are refused anyway; clearing them now and then keeps the table from growing
     // forever. Not awaited: a failed clean-up must not fail a sign-in.
     if (++sessionsStarted % 500 === 0) {
       void repo.deleteExpiredSessions(now).catch((err: unknown) => log.warn({ err }, 'could not delete expired sessions'));
     }
-    return { user: toPublic(user), token, expiresAt };
+    const access = await deps.accessTokens.issue({ userId: user.id, phone: user.phone, amr, sessionId: family.id });
+    return { user: toPublic(user), token, expiresAt, accessToken: access.token, expiresIn: access.expiresIn, refreshToken };
   }
 
+  const signedInEvent = (user: User, amr: readonly AuthMethod[]): DomainEvent => ({
+    type: 'user.signed_in',
+    at: deps.now(),
+    data: { userId: user.id, phone: user.phone, amr: [...amr] },
+  });
+
   async function signInOrChallenge(user: User, method: 'password' | 'sms', client: ClientContext): Promise<SignedIn | TwoFactorChallenge> {
+    const firstFactor = method === 'password' ? 'pwd' : 'sms';
     if (await twoFactor.isEnabled(user.id)) {
-      const { ticket, expiresIn } = await twoFactor.issueTicket(user.id);
+      const { ticket, expiresIn } = await twoFactor.issueTicket(user.id, firstFactor);
       return { twoFactorRequired: true, ticket, expiresIn };
     }
     await deps.audit.record({ type: 'sign_in', userId: user.id, phone: user.phone, client, detail: method });
-    return startSession(user);
+    return startSession(user, [firstFactor], [signedInEvent(user, [firstFactor])]);
+  }
+
+  /** The live session an access token or a session token belongs to. */
+  async function sessionOf(token: string | undefined): Promise<{ userId: string; sessionId: string } | undefined> {
+    if (!token) return undefined;
+    const now = deps.now();
+    if (isAccessToken(token)) {
+      const verified = await deps.accessTokens.verify(token);
+      const family = verified && (await deps.refreshTokens.findLiveFamily(verified.sessionId, now));
+      return family && family.userId === verified.userId ? { userId: family.userId, sessionId: family.sessionId } : undefined;
+    }
+    const sessionId = hasher.token(token);
+    const session = await repo.findSession(sessionId, now);
+    return session && { userId: session.userId, sessionId };
+  }
+
+  /** Reuse of a spent refresh token: someone else holds this session's tokens, so the session ends. */
+  async function revokeFamily(family: TokenFamily, client: ClientContext): Promise<void> {
+    const user = await repo.findUserById(family.userId);
+    await repo.deleteSession(family.sessionId, [
+      { type: 'user.sessions_revoked', at: deps.now(), data: { userId: family.userId, phone: user?.phone, reason: 'refresh_token_reused', count: 1 } },
+    ]);
+    log.warn({ userId: family.userId }, 'refresh token reused: session revoked');
+    await deps.audit.record({ type: 'refresh_token_reused', userId: family.userId, phone: user?.phone, client });
   }
 
   function requireAcceptable(password: string, field: string): void {
@@ -146,7 +207,7 @@ export function createAccountService(deps: AccountDeps): AccountService {
       let user: User;
       try {
         user = { id: randomUUID(), phone, passwordHash: await hashPassword(password), createdAt: deps.now() };
-        await repo.createUser(user);
+        await repo.createUser(user, [{ type: 'user.created', at: user.createdAt, data: { userId: user.id, phone } }]);
       } catch (err) {
         if (err instanceof PhoneTakenError) throw new AppError('phone_taken', { field: 'phone' });
         // Our failure: give the code back so the person can retry without a new SMS.
@@ -155,7 +216,7 @@ export function createAccountService(deps: AccountDeps): AccountService {
       }
       log.info({ userId: user.id, phone: maskPhone(phone) }, 'account created');
       await deps.audit.record({ type: 'sign_up', userId: user.id, phone, client });
-      return startSession(user);
+      return startSession(user, ['sms']);
     },
 
     async loginWithPassword({ phone: rawPhone, password }, client = UNKNOWN_CLIENT) {
@@ -191,11 +252,12 @@ export function createAccountService(deps: AccountDeps): AccountService {
       const userId = await twoFactor.userOfTicket(ticket);
       // A wrong code leaves the ticket alive (the failure budget bounds guessing); a right one uses it up, once.
       await twoFactor.verify(userId, code, client);
-      await twoFactor.takeTicket(ticket);
+      const { firstFactor } = await twoFactor.takeTicket(ticket);
       const user = await repo.findUserById(userId);
       if (!user) throw new AppError('ticket_invalid', { field: 'ticket' });
       await deps.audit.record({ type: 'sign_in', userId, phone: user.phone, client, detail: 'second_factor' });
-      return startSession(user);
+      const amr: AuthMethod[] = [...(firstFactor ? [firstFactor] : []), 'otp', 'mfa'];
+      return startSession(user, amr, [signedInEvent(user, amr)]);
     },
 
     async resetPassword({ phone: rawPhone, code, newPassword, totp }, client = UNKNOWN_CLIENT) {
@@ -222,7 +284,12 @@ export function createAccountService(deps: AccountDeps): AccountService {
         }
       }
       try {
-        await repo.updatePassword(user.id, await hashPassword(newPassword), deps.now());
+        const at = deps.now();
+        const data = { userId: user.id, phone };
+        await repo.updatePassword(user.id, await hashPassword(newPassword), at, [
+          { type: 'user.password_reset', at, data },
+          { type: 'user.sessions_revoked', at, data: { ...data, reason: 'password_reset' } },
+        ]);
       } catch (err) {
         await giveBack(consumed);
         throw err;
@@ -246,12 +313,16 @@ export function createAccountService(deps: AccountDeps): AccountService {
 
       const consumed = await verification.consume(newPhone, 'change_phone', code, client, userId);
       try {
-        await repo.updatePhone(userId, newPhone, deps.now());
+        const at = deps.now();
+        await repo.updatePhone(userId, newPhone, at, [{ type: 'user.phone_changed', at, data: { userId, phone: newPhone, previousPhone: user.phone } }]);
       } catch (err) {
         if (err instanceof PhoneTakenError) throw new AppError('phone_taken', { field: 'newPhone' });
         await giveBack(consumed);
         throw err;
       }
+      // Refresh tokens and access tokens carry the old number: they end here, in every session.
+      // The cookie session that made the change stays signed in.
+      await deps.refreshTokens.deleteFamiliesOfUser(userId);
       log.info({ userId, from: maskPhone(user.phone), to: maskPhone(newPhone) }, 'phone changed');
       await deps.audit.record({ type: 'phone_changed', userId, phone: newPhone, client, detail: `from ${maskPhone(user.phone)}` });
       // The old number hears of it, so someone who took over the session cannot move the account quietly.
@@ -262,18 +333,42 @@ export function createAccountService(deps: AccountDeps): AccountService {
     activity: (userId) => deps.audit.listForUser(userId),
 
     async authenticate(token) {
-      if (!token) throw new AppError('unauthorized');
-      const session = await repo.findSession(hasher.token(token), deps.now());
+      const session = await sessionOf(token);
       const user = session && (await repo.findUserById(session.userId));
       if (!user) throw new AppError('unauthorized');
       return toPublic(user);
     },
 
     async logout(token) {
-      if (!token) throw new AppError('unauthorized');
-      const tokenHash = hasher.token(token);
-      if (!(await repo.findSession(tokenHash, deps.now()))) throw new AppError('unauthorized');
-      await repo.deleteSession(tokenHash);
+      const session = await sessionOf(token);
+      if (!session) throw new AppError('unauthorized');
+      // The refresh tokens go with the session row (foreign key, on delete cascade).
+      await repo.deleteSession(session.sessionId);
+    },
+
+    async refresh(refreshToken, client = UNKNOWN_CLIENT) {
+      const now = deps.now();
+      const presentedHash = hashRefreshToken(refreshToken);
+      const found = await deps.refreshTokens.findToken(presentedHash, now);
+      if (!found || found.expiresAt <= now) throw new AppError('unauthorized');
+      const { family } = found;
+      const next = newRefreshToken();
+      // Spent before, or spent a moment ago by a concurrent refresh with the same token: either way
+      // two parties hold it, and the session cannot tell which is the owner.
+      if (found.spentAt !== null || !(await deps.refreshTokens.exchange(presentedHash, hashRefreshToken(next), family.id, family.sessionExpiresAt, now))) {
+        await revokeFamily(family, client);
+        throw new AppError('unauthorized');
+      }
+      const user = await repo.findUserById(family.userId);
+      if (!user) throw new AppError('unauthorized');
+      const access = await deps.accessTokens.issue({ userId: user.id, phone: user.phone, amr: family.amr, sessionId: family.id });
+      return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: next };
     },
   };
 }
+
+/** Access tokens are JWTs (three dot-separated parts); session tokens never contain a dot. */
+const isAccessToken = (token: string) => token.includes('.');
+
+/** Opaque, 256 bits from the CSPRNG; the prefix only tells a person which kind of token it is. */
+const newRefreshToken = () => `rt_${randomBytes(32).toString('base64url')}`;

@@ -17,6 +17,7 @@ export const AUDIT_EVENT_TYPES = [
   'two_factor_failed',
   'recovery_code_used',
   'phone_changed',
+  'refresh_token_reused',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -57,10 +57,22 @@ export const User = Type.Object({
 });
 export type User = Static<typeof User>;
 
+/** What a backend-style client keeps: a short-lived JWT and the opaque token that renews it. */
+const TokenFields = {
+  accessToken: Type.String({ description: 'JWT (ES256 or EdDSA) to send as Authorization: Bearer; verify it against /.well-known/jwks.json' }),
+  tokenType: Type.Literal('Bearer'),
+  expiresIn: Type.Integer({ description: 'Seconds the access token is valid' }),
+  refreshToken: Type.String({ description: 'Opaque, single use: POST /api/token/refresh for a new pair' }),
+};
+
 export const AuthResponse = Type.Object({
   user: User,
   token: Type.String({ description: 'Session token; also set as an HttpOnly cookie' }),
+  ...TokenFields,
 });
+
+export const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 256 }) });
+export const RefreshResponse = Type.Object(TokenFields);
 export type AuthResponse = Static<typeof AuthResponse>;
 
 export const MeResponse = Type.Object({ user: User });

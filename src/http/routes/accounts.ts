@@ -15,17 +15,15 @@ import {
   SmsLoginBody,
 } from '../schemas.js';
 import { clientOf } from '../client-context.js';
-import { clearSessionCookie, sessionTokenOf, setSessionCookie } from '../session-cookie.js';
+import { clearSessionCookie, sessionTokenOf } from '../session-cookie.js';
+import { signedInBody } from '../session-answer.js';
 
 const errors = { '4xx': ErrorResponse, '5xx': ErrorResponse };
 
 /** Step 3 of the protocol and what follows: accounts and sessions. */
 export const accountRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const { accounts } = services;
-  const signIn = (request: FastifyRequest, reply: FastifyReply, signedIn: SignedIn) => {
-    setSessionCookie(request, reply, signedIn.token, signedIn.expiresAt, services.now());
-    return { user: signedIn.user, token: signedIn.token };
-  };
+  const signIn = (request: FastifyRequest, reply: FastifyReply, signedIn: SignedIn) => signedInBody(request, reply, signedIn, services.now());
   /** With 2FA on there is no session yet: the ticket goes back instead, and no cookie is set. */
   const signInOrTicket = (request: FastifyRequest, reply: FastifyReply, result: SignedIn | TwoFactorChallenge) =>
     'ticket' in result ? result : signIn(request, reply, result);

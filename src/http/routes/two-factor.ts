@@ -13,7 +13,8 @@ import {
   TwoFactorSetupResponse,
   TwoFactorStatusResponse,
 } from '../schemas.js';
-import { sessionTokenOf, setSessionCookie } from '../session-cookie.js';
+import { sessionTokenOf } from '../session-cookie.js';
+import { signedInBody } from '../session-answer.js';
 
 const errors = { '4xx': ErrorResponse, '5xx': ErrorResponse };
 
@@ -98,8 +99,7 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     },
     async (request, reply) => {
       const signedIn = await accounts.completeTwoFactorLogin(request.body, clientOf(request));
-      setSessionCookie(request, reply, signedIn.token, signedIn.expiresAt, services.now());
-      return { user: signedIn.user, token: signedIn.token };
+      return signedInBody(request, reply, signedIn, services.now());
     },
   );
 };

@@ -108,6 +108,7 @@ const en: MessageSchema = {
       two_factor_failed: 'Wrong authenticator code',
       recovery_code_used: 'Recovery code used',
       phone_changed: 'Phone number changed',
+      refresh_token_reused: 'A used refresh token was presented again: that session was ended',
       other: 'Other security event',
     },
     details: {

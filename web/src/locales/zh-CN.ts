@@ -124,6 +124,7 @@ const zhCN = {
       two_factor_failed: '两步验证码错误',
       recovery_code_used: '使用了恢复码',
       phone_changed: '更换手机号',
+      refresh_token_reused: '已用过的刷新令牌被再次使用：该会话已结束',
       other: '其他安全事件',
     },
     details: {
