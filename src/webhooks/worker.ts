@@ -44,6 +44,7 @@ export interface WebhookWorker {
 /** Short and free of the receiver's body: it is shown by `npm run webhooks -- list`. */
 function describeFailure(err: unknown): string {
   if (err instanceof Error && err.name === 'TimeoutError') return 'timeout';
+  if (err instanceof Error && err.name === 'AbortError') return 'stopped';
   const cause = (err as { cause?: { code?: unknown } } | null)?.cause;
   if (cause && typeof cause.code === 'string') return cause.code;
   return err instanceof Error ? err.message.slice(0, 200) : 'error';
@@ -59,6 +60,8 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
   let stopped = true;
+  // Aborts attempts in flight at stop(), so a shutdown does not wait out a hung receiver; the row is retried.
+  let stopping = new AbortController();
 
   async function attempt(delivery: Delivery, claim: string): Promise<void> {
     let status: number | null = null;
@@ -77,7 +80,7 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
         headers,
         body: delivery.payload,
         redirect: 'manual',
-        signal: AbortSignal.timeout(deps.timeoutMs),
+        signal: AbortSignal.any([AbortSignal.timeout(deps.timeoutMs), stopping.signal]),
       });
       status = res.status;
       // The body is not needed; reading it to the end (or cancelling) frees the connection.
@@ -122,11 +125,13 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
     start() {
       if (!stopped) return;
       stopped = false;
+      stopping = new AbortController();
       timer = setTimeout(tick, pollMs);
     },
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      stopping.abort();
       await running;
     },
   };
