@@ -174,7 +174,9 @@ export function createAccountService(deps: AccountDeps): AccountService {
     if (isAccessToken(token)) {
       const verified = await deps.accessTokens.verify(token);
       const family = verified && (await deps.refreshTokens.findLiveFamily(verified.sessionId, now));
-      return family && family.userId === verified.userId ? { userId: family.userId, sessionId: family.sessionId } : undefined;
+      if (!family || family.userId !== verified.userId) return undefined;
+      // The same check as for the session token, so every rule about live sessions applies to both.
+      return (await repo.findSession(family.sessionId, now)) ? { userId: family.userId, sessionId: family.sessionId } : undefined;
     }
     const sessionId = hasher.token(token);
     const session = await repo.findSession(sessionId, now);
@@ -352,6 +354,8 @@ export function createAccountService(deps: AccountDeps): AccountService {
       const found = await deps.refreshTokens.findToken(presentedHash, now);
       if (!found || found.expiresAt <= now) throw new AppError('unauthorized');
       const { family } = found;
+      // Whatever ended or invalidated the session ends its refresh tokens, checked as for any session.
+      if (!(await repo.findSession(family.sessionId, now))) throw new AppError('unauthorized');
       const next = newRefreshToken();
       // Spent before, or spent a moment ago by a concurrent refresh with the same token: either way
       // two parties hold it, and the session cannot tell which is the owner.

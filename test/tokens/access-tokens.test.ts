@@ -70,6 +70,29 @@ describe('a backend verifies access tokens with the JWKS alone', () => {
   });
 });
 
+describe('what the database holds', () => {
+  it('no refresh token, no access token, and the private signing key only sealed under SECRET', async () => {
+    const t = await createTestApp({ clock: fakeClock(Date.now()) });
+    try {
+      const body = await signUp(t);
+      const next = (await refresh(t, body.refreshToken)).body;
+      const [row] = await (await openSameDatabase(t)).selectFrom('signing_keys').selectAll().execute();
+      const privateJwk = JSON.parse(createSecretBox(TEST_SECRET, 'sms-verify signing key').open(row!.private_jwk_encrypted, row!.kid)) as { d: string };
+      // Sealed under another SECRET, the same ciphertext does not open.
+      expect(() => createSecretBox('another-secret-another-secret-0123456789', 'sms-verify signing key').open(row!.private_jwk_encrypted, row!.kid)).toThrow();
+      const { readFileSync, existsSync } = await import('node:fs');
+      const dump = ['test.db', 'test.db-wal']
+        .filter((f) => existsSync(`${t.dir}/${f}`))
+        .map((f) => readFileSync(`${t.dir}/${f}`).toString('latin1'))
+        .join('');
+      expect(dump).toContain(PHONE);
+      for (const secret of [body.refreshToken, next.refreshToken, body.accessToken, next.accessToken, privateJwk.d]) expect(dump).not.toContain(secret);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('EdDSA', () => {
   it('signs with Ed25519 keys when JWT_ALGORITHM=EdDSA', async () => {
     const t = await createTestApp({ clock: fakeClock(Date.now()), env: { JWT_ALGORITHM: 'EdDSA' } });
