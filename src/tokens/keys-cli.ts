@@ -33,7 +33,9 @@ try {
     process.stdout.write(`new signing key ${key.kid} (${key.alg}); the previous keys stay published until their tokens expire\n`);
   }
   const published = new Set((await keys.jwks()).keys.map((k) => k.kid));
-  for (const key of await kyselySigningKeyRepository(database.db).list()) {
+  const stored = await kyselySigningKeyRepository(database.db).list();
+  if (stored.length === 0) process.stdout.write('no signing keys yet: the service generates one on its first start\n');
+  for (const key of stored) {
     const state = key.retiredAt === null ? 'signing' : published.has(key.kid) ? 'published' : 'withdrawn';
     process.stdout.write(`${key.kid}  ${key.alg.padEnd(5)}  ${state.padEnd(9)}  created ${new Date(key.createdAt).toISOString()}\n`);
   }

@@ -68,6 +68,18 @@ describe('a backend verifies access tokens with the JWKS alone', () => {
     expect((await me(t, accessToken)).statusCode).toBe(401);
     t.clock.advance(-901_000);
   });
+
+  it('answers 401, never 500, for malformed and unsigned tokens', async () => {
+    const { accessToken } = await signUp(t, '+8613800138002');
+    const [header, payload] = accessToken.split('.');
+    const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${payload}.`;
+    const hs256 = await new SignJWT(decodeJwt(accessToken)).setProtectedHeader({ alg: 'HS256', kid: decodeProtectedHeader(accessToken).kid! }).sign(new Uint8Array(32));
+    for (const bad of ['a.b.c', `${header}.${payload}`, `${header}.${payload}.AAAA`, unsigned, hs256, `${'x'.repeat(2000)}.${'y'.repeat(2000)}.z`]) {
+      const res = await me(t, bad);
+      expect(res.statusCode, bad.slice(0, 40)).toBe(401);
+      expect(res.json().error.code).toBe('unauthorized');
+    }
+  });
 });
 
 describe('what the database holds', () => {
