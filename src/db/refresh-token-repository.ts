@@ -12,6 +12,8 @@ const toFamily = (row: { id: string; user_id: string; session_id: string; amr: s
   sessionExpiresAt: Number(row.session_expires_at),
 });
 
+const SPENT_TOKENS_KEPT_MS = 7 * 24 * 3600 * 1000;
+
 export function kyselyRefreshTokenRepository(db: Kysely<DatabaseSchema>, write: AtomicWrite = kyselyAtomicWriter(db)): RefreshTokenRepository {
   // A family counts only while its session is live: an expired session's tokens refresh nothing.
   const liveFamilies = (now: number) =>
@@ -48,6 +50,9 @@ export function kyselyRefreshTokenRepository(db: Kysely<DatabaseSchema>, write: 
         [
           db.updateTable('refresh_tokens').set({ spent_at: now }).where('id', '=', oldHash).where('spent_at', 'is', null).compile(),
           db.insertInto('refresh_tokens').values({ id: newHash, family_id: familyId, created_at: now, expires_at: expiresAt, spent_at: null }).compile(),
+          // A long session refreshes thousands of times; spent tokens are kept a week for reuse
+          // detection, after which presenting one is just an unknown token (401, no revocation).
+          db.deleteFrom('refresh_tokens').where('family_id', '=', familyId).where('spent_at', '<', now - SPENT_TOKENS_KEPT_MS).compile(),
         ],
         { guarded: true },
       );
