@@ -105,8 +105,11 @@ export interface SigningKeys {
   rotate(): Promise<StoredSigningKey>;
 }
 
-/** A refresh for an unknown kid at most this often, so a flood of made-up kids cannot flood the database. */
-const UNKNOWN_KID_RELOAD_MS = 5000;
+/**
+ * A read for an unknown kid at most this often, so made-up kids cost one query a second at most;
+ * a key another instance made a moment ago (two first starts at once, a rotation) is found soon.
+ */
+const UNKNOWN_KID_RELOAD_MS = 1000;
 /** Clock difference between instances and backends we allow for. */
 const CLOCK_SKEW_MS = 60_000;
 
