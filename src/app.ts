@@ -1,4 +1,5 @@
 import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config, TrustProxy } from './config.js';
@@ -60,7 +61,20 @@ export async function buildApp({ config, services, logger, webRoot = WEB_DIST }:
   installErrorHandling(app);
   installBodyDeadline(app, config.requestTimeoutMs);
 
-  await app.register(cookie);
+  // parseOptions are also the defaults of every setCookie/clearCookie: the session cookie's Domain.
+  await app.register(cookie, config.sessionCookieDomain ? { parseOptions: { domain: config.sessionCookieDomain } } : {});
+  if (config.corsOrigins.length > 0) {
+    const allowed = new Set(config.corsOrigins);
+    await app.register(cors, {
+      // Exact matches only; any other origin (or none) gets no CORS header at all, and its preflight a 404.
+      origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin) ? origin : false),
+      credentials: true,
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['content-type', 'authorization'],
+      exposedHeaders: ['retry-after'],
+      maxAge: 600,
+    });
+  }
   await registerApiDocs(app);
 
   await app.register(healthRoutes, { checks: services.checks });

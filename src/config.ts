@@ -75,6 +75,27 @@ function parseIpRanges(raw: string | undefined, ctx: z.RefinementCtx): IpRange[]
   return ranges;
 }
 
+/** A comma list of http(s) URLs (webhook receivers). */
+function parseUrlList(value: string | undefined, ctx: z.RefinementCtx): readonly string[] {
+  const urls = (value ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+  for (const url of urls) {
+    if (!/^https?:\/\/[^\s]+$/.test(url) || !URL.canParse(url)) ctx.addIssue({ code: 'custom', message: `"${url}" is not an http(s) URL` });
+  }
+  return Object.freeze(urls);
+}
+
+/** A comma list of exact origins (scheme://host[:port], no path), as browsers send them in Origin. */
+function parseOrigins(value: string | undefined, ctx: z.RefinementCtx): readonly string[] {
+  const origins = (value ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of origins) {
+    const parsed = URL.canParse(origin) ? new URL(origin) : undefined;
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      ctx.addIssue({ code: 'custom', message: `"${origin}" is not an exact origin such as https://app.example.com (no path, no trailing slash)` });
+    }
+  }
+  return Object.freeze(origins);
+}
+
 /** An http(s) URL with no query or fragment; tests point these at fakes on 127.0.0.1. */
 const httpUrl = (fallback: string) =>
   z
@@ -316,6 +337,31 @@ const envSchema = z.object({
   MAX_CHECK_ATTEMPTS: int(1, 20, 5),
   /** Session lifetime in seconds. @default 2592000 (30 days) */
   SESSION_TTL_SECONDS: int(300, 31_536_000, 2_592_000),
+  // --- tokens, webhooks and cross-origin use (issue 13) ---
+  /** This service's public base URL: the `iss` of access tokens. @default "http://localhost:3000" */
+  PUBLIC_URL: httpUrl('http://localhost:3000'),
+  /** The `aud` of access tokens; backends check it. @default "sms-verify" */
+  JWT_AUDIENCE: z.string().min(1).max(256).default('sms-verify'),
+  /** Algorithm of newly generated signing keys: ES256 or EdDSA (Ed25519). @default "ES256" */
+  JWT_ALGORITHM: z.enum(['ES256', 'EdDSA'], { error: 'must be ES256 or EdDSA' }).default('ES256'),
+  /** Access token lifetime in seconds. @default 900 */
+  ACCESS_TOKEN_TTL_SECONDS: int(60, 86_400, 900),
+  /** Comma list of URLs that receive signed webhook events; unset sends none. */
+  WEBHOOK_URL: z.string().optional().transform(parseUrlList),
+  /** Standard Webhooks signing secret, whsec_ followed by base64 (at least 24 bytes). Required with WEBHOOK_URL. */
+  WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, { error: 'must be whsec_ followed by at least 24 bytes of base64 (try: echo whsec_$(openssl rand -base64 32))' })
+    .optional(),
+  /** Milliseconds a webhook receiver may take to answer before the attempt counts as failed. @default 5000 */
+  WEBHOOK_TIMEOUT_MS: int(100, 60_000, 5000),
+  /** Comma list of exact origins allowed to call the API from a browser, with credentials; unset allows none. */
+  CORS_ORIGINS: z.string().optional().transform(parseOrigins),
+  /** Domain attribute of the session cookie (e.g. example.com, shared with its subdomains); unset: host-only. */
+  SESSION_COOKIE_DOMAIN: z
+    .string()
+    .regex(/^\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/, { error: 'must be a domain name such as example.com' })
+    .optional(),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -392,6 +438,18 @@ export interface Config {
   readonly privacyMode: 'explicit' | 'strict';
   /** E.164 number → fixed code. Empty unless TEST_PHONE_NUMBERS is set. */
   readonly testPhoneNumbers: ReadonlyMap<string, string>;
+  /** Access tokens (JWT) and their signing keys. */
+  readonly tokens: {
+    readonly issuer: string;
+    readonly audience: string;
+    readonly algorithm: 'ES256' | 'EdDSA';
+    readonly accessTokenTtlSeconds: number;
+  };
+  /** Webhook delivery; no receivers when urls is empty. */
+  readonly webhooks: { readonly urls: readonly string[]; readonly secret: string | undefined; readonly timeoutMs: number };
+  /** Origins allowed to call the API from a browser, with credentials. */
+  readonly corsOrigins: readonly string[];
+  readonly sessionCookieDomain: string | undefined;
 }
 
 /** The abuse limits (see docs/security.md). Counts are per fixed window: a clock hour or a UTC day. */
@@ -482,6 +540,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   if (e.RATE_LIMIT_STORE === 'sqlite' && isPostgres) {
     problems.push('  RATE_LIMIT_STORE: sqlite needs DATABASE_URL=sqlite:…; leave it unset (auto) to count in PostgreSQL or Redis');
+  }
+  if (e.WEBHOOK_URL.length > 0 && !e.WEBHOOK_SECRET) {
+    problems.push('  WEBHOOK_SECRET: required when WEBHOOK_URL is set (try: echo whsec_$(openssl rand -base64 32))');
   }
   if (e.REDIS_URL && e.REDIS_CLUSTER_NODES) {
     problems.push('  REDIS_CLUSTER_NODES: set either REDIS_URL or REDIS_CLUSTER_NODES, not both');
@@ -592,6 +653,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         : undefined,
     privacyMode: e.PRIVACY_MODE,
     testPhoneNumbers: e.TEST_PHONE_NUMBERS,
+    tokens: Object.freeze({
+      issuer: e.PUBLIC_URL,
+      audience: e.JWT_AUDIENCE,
+      algorithm: e.JWT_ALGORITHM,
+      accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    }),
+    webhooks: Object.freeze({ urls: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, timeoutMs: e.WEBHOOK_TIMEOUT_MS }),
+    corsOrigins: e.CORS_ORIGINS,
+    sessionCookieDomain: e.SESSION_COOKIE_DOMAIN,
   });
 }
 

@@ -17,6 +17,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
           '*.newPassword',
           '*.code',
           '*.token',
+          '*.accessToken',
+          '*.refreshToken',
           '*.captchaAnswer',
         ],
         censor: '[redacted]',

@@ -45,6 +45,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   await app.listen({ port: config.port, host: config.host });
+  // Every instance runs a worker; the outbox's claims keep them from sending one event twice at once.
+  services.webhooks.worker?.start();
 }
 
 main().catch((err: unknown) => {

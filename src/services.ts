@@ -28,6 +28,13 @@ import type { SmsMessageLog } from './sms/message-log.js';
 import type { SmsProvider } from './sms/provider.js';
 import { createStateStores, type StateStores } from './stores/index.js';
 import type { HealthCheck } from './stores/types.js';
+import { atomicWriter } from './db/atomic-write.js';
+import { kyselyRefreshTokenRepository } from './db/refresh-token-repository.js';
+import { jwtAccessTokens } from './tokens/access-tokens.js';
+import { createSigningKeys, kyselySigningKeyRepository, type SigningKeys } from './tokens/signing-keys.js';
+import { kyselyDeliveryRepository, type DeliveryRepository } from './webhooks/deliveries.js';
+import { kyselyWebhookOutbox, type WebhookOutbox } from './webhooks/outbox.js';
+import { createWebhookWorker, type WebhookWorker } from './webhooks/worker.js';
 
 /** Everything the HTTP layer calls, built from the config. */
 export interface Services {
@@ -44,6 +51,15 @@ export interface Services {
   /** Every SMS attempt and its delivery reports. */
   readonly smsMessages: SmsMessageLog;
   readonly checks: readonly HealthCheck[];
+  /** The access tokens' keys: GET /.well-known/jwks.json, npm run keys. */
+  readonly signingKeys: SigningKeys;
+  readonly webhooks: {
+    /** Where other surfaces (the Verify API's verification.approved) publish their events. */
+    readonly outbox: WebhookOutbox;
+    readonly deliveries: DeliveryRepository;
+    /** Undefined without WEBHOOK_URL. Not started here: server.ts starts it, tests drive deliverDue(). */
+    readonly worker: WebhookWorker | undefined;
+  };
   readonly publicConfig: {
     readonly captcha: CaptchaKind;
     /** Turnstile / hCaptcha site key for the page's widget; absent for image and off. */
@@ -103,7 +119,29 @@ export async function createServices(config: Config, secret: string, log: Logger
   }
   const stores = await createStateStores(config, database, log);
   const hasher = createHasher(secret);
-  const repo = kyselyAccountRepository(database.db, database.kind);
+  const write = atomicWriter(database);
+  const outbox = kyselyWebhookOutbox(database.db, write, config.webhooks.urls);
+  const eventWrites = { write, statementsFor: outbox.statementsFor };
+  const repo = kyselyAccountRepository(database.db, database.kind, eventWrites);
+  const signingKeys = createSigningKeys({
+    repo: kyselySigningKeyRepository(database.db),
+    box: createSecretBox(secret, 'sms-verify signing key'),
+    algorithm: config.tokens.algorithm,
+    accessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds,
+    now,
+  });
+  try {
+    await signingKeys.ensure();
+  } catch (err) {
+    await stores.close();
+    await database.close();
+    throw err;
+  }
+  const deliveries = kyselyDeliveryRepository(database.db, database.kind);
+  const worker =
+    config.webhooks.urls.length > 0 && config.webhooks.secret
+      ? createWebhookWorker({ deliveries, secret: config.webhooks.secret, timeoutMs: config.webhooks.timeoutMs, now, log })
+      : undefined;
   const smsMessages = kyselySmsMessageLog(database.db);
   const limits = createLimits(config.limits, overrides.limitBackend ?? limitBackendFor(config, database, stores));
   const audit = createAuditLog(kyselyAuditLogRepository(database.db), now, log);
@@ -163,7 +201,7 @@ export async function createServices(config: Config, secret: string, log: Logger
   });
   const apiKeys = createApiKeys(kyselyApiKeyRepository(database.db), secret, now);
   const twoFactor = createTwoFactorService({
-    repo: kyselyTwoFactorRepository(database.db),
+    repo: kyselyTwoFactorRepository(database.db, eventWrites),
     accounts: repo,
     box: createSecretBox(secret),
     hasher,
@@ -179,6 +217,12 @@ export async function createServices(config: Config, secret: string, log: Logger
     twoFactor,
     audit,
     hasher,
+    accessTokens: jwtAccessTokens(
+      signingKeys,
+      { issuer: config.tokens.issuer, audience: config.tokens.audience, ttlSeconds: config.tokens.accessTokenTtlSeconds },
+      now,
+    ),
+    refreshTokens: kyselyRefreshTokenRepository(database.db, write),
     passwordGuessLimits: { perIp: limits.failedLoginsPerIpHourly, perPhone: limits.failedLoginsPerPhoneHourly },
     ...(overrides.passwords ? { passwords: overrides.passwords } : {}),
     settings: {
@@ -206,6 +250,8 @@ export async function createServices(config: Config, secret: string, log: Logger
     captcha,
     smsMessages,
     checks: stores.checks,
+    signingKeys,
+    webhooks: { outbox, deliveries, worker },
     publicConfig: {
       captcha: config.captcha,
       ...(config.captchaService ? { captchaSiteKey: config.captchaService.siteKey } : {}),
@@ -215,6 +261,7 @@ export async function createServices(config: Config, secret: string, log: Logger
     },
     now,
     async close() {
+      await worker?.stop();
       await limits.close();
       await stores.close();
       await database.close();

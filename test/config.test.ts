@@ -184,4 +184,30 @@ describe('SMS provider configuration', () => {
     });
     expect(loadConfig({}).smsCallback).toEqual({ token: undefined, allowedIps: [] });
   });
+
+  it('reads the token, webhook and CORS settings, and names a bad one', () => {
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    const config = loadConfig({
+      PUBLIC_URL: 'https://auth.example.com/',
+      WEBHOOK_URL: 'https://a.example.com/hooks, http://127.0.0.1:9000/h',
+      WEBHOOK_SECRET: secret,
+      CORS_ORIGINS: 'https://app.example.com,http://localhost:5173',
+      SESSION_COOKIE_DOMAIN: 'example.com',
+    });
+    expect(config.tokens).toEqual({ issuer: 'https://auth.example.com', audience: 'sms-verify', algorithm: 'ES256', accessTokenTtlSeconds: 900 });
+    expect(config.webhooks).toEqual({ urls: ['https://a.example.com/hooks', 'http://127.0.0.1:9000/h'], secret, timeoutMs: 5000 });
+    expect(config.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(config.sessionCookieDomain).toBe('example.com');
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+
+    expect(() => loadConfig({ WEBHOOK_URL: 'https://a.example.com/hooks' })).toThrow(/WEBHOOK_SECRET: required when WEBHOOK_URL is set/);
+    expect(() => loadConfig({ WEBHOOK_URL: 'ftp://a.example.com', WEBHOOK_SECRET: secret })).toThrow(/WEBHOOK_URL: "ftp:\/\/a.example.com" is not an http\(s\) URL/);
+    // A credential's bad value is not printed.
+    expect(() => loadConfig({ WEBHOOK_SECRET: 'whsec_short' })).toThrow(/WEBHOOK_SECRET: must be whsec_/);
+    expect(() => loadConfig({ WEBHOOK_SECRET: 'whsec_short' })).not.toThrow(/got "whsec_short"/);
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://app.example.com/' })).toThrow(/CORS_ORIGINS: .*not an exact origin/);
+    expect(() => loadConfig({ CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS/);
+    expect(() => loadConfig({ JWT_ALGORITHM: 'HS256' })).toThrow(/JWT_ALGORITHM: must be ES256 or EdDSA/);
+    expect(() => loadConfig({ ACCESS_TOKEN_TTL_SECONDS: '10' })).toThrow(/ACCESS_TOKEN_TTL_SECONDS/);
+  });
 });

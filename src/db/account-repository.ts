@@ -1,4 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import type { DomainEvent } from '../domain/events.js';
+import { withoutEvents, type EventWrites } from './atomic-write.js';
 import { PhoneTakenError, type AccountRepository, type SessionRecord, type User } from '../domain/account-repository.js';
 import type { DatabaseSchema } from './schema.js';
 
@@ -19,9 +21,28 @@ const toUser = (row: { id: string; phone: string; password_hash: string; created
 /**
  * `dialect` matters for one statement: on PostgreSQL the session insert takes a share lock of the
  * user's row (SQLite has one writer at a time, so its insert is already atomic with the change).
+ * `events` queues a change's webhook events in the change's own transaction.
  */
-export function kyselyAccountRepository(db: Kysely<DatabaseSchema>, dialect: 'sqlite' | 'postgres' = 'sqlite'): AccountRepository {
+export function kyselyAccountRepository(
+  db: Kysely<DatabaseSchema>,
+  dialect: 'sqlite' | 'postgres' = 'sqlite',
+  events: EventWrites = withoutEvents(db),
+): AccountRepository {
   const bump = sql<number>`credential_version + 1`;
+  /**
+   * The change and the statements of its events, as one transaction; resolves to the rows the
+   * change touched. `guarded`: a change that touched no row queues no event either.
+   */
+  const withEvents = async (change: { compile(): CompiledQuery }, queued: readonly DomainEvent[] = [], guarded = false): Promise<number> => {
+    const statements = queued.flatMap(events.statementsFor);
+    // Nothing to queue (no WEBHOOK_URL): one plain statement, which keeps SQLite's statement cache.
+    if (statements.length === 0) return Number((await db.executeQuery(change.compile())).numAffectedRows ?? 0n);
+    const changed = await events.write([change.compile(), ...statements], { guarded });
+    return changed?.[0] ?? 0;
+  };
+  /** The version a bump just wrote (read after it: a concurrent second bump can only make it newer). */
+  const versionOf = async (userId: string) =>
+    Number((await db.selectFrom('users').select('credential_version').where('id', '=', userId).executeTakeFirstOrThrow()).credential_version);
   return {
     async findUserByPhone(phone) {
       const row = await db.selectFrom('users').selectAll().where('phone', '=', phone).executeTakeFirst();
@@ -31,41 +52,31 @@ export function kyselyAccountRepository(db: Kysely<DatabaseSchema>, dialect: 'sq
       const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
       return row && toUser(row);
     },
-    async createUser(user) {
+    async createUser(user, queued) {
       try {
-        await db
-          .insertInto('users')
-          .values({
+        await withEvents(
+          db.insertInto('users').values({
             id: user.id,
             phone: user.phone,
             password_hash: user.passwordHash,
             created_at: user.createdAt,
             updated_at: user.createdAt,
-          })
-          .execute();
+          }),
+          queued,
+        );
       } catch (err) {
         if (isUniqueViolation(err)) throw new PhoneTakenError(user.phone, { cause: err });
         throw err;
       }
     },
-    async updatePassword(userId, passwordHash, now) {
-      const row = await db
-        .updateTable('users')
-        .set({ password_hash: passwordHash, updated_at: now, credential_version: bump })
-        .where('id', '=', userId)
-        .returning('credential_version')
-        .executeTakeFirstOrThrow();
-      return Number(row.credential_version);
+    async updatePassword(userId, passwordHash, now, queued) {
+      await withEvents(db.updateTable('users').set({ password_hash: passwordHash, updated_at: now, credential_version: bump }).where('id', '=', userId), queued);
+      return versionOf(userId);
     },
-    async updatePhone(userId, phone, now) {
+    async updatePhone(userId, phone, now, queued) {
       try {
-        const row = await db
-          .updateTable('users')
-          .set({ phone, updated_at: now, credential_version: bump })
-          .where('id', '=', userId)
-          .returning('credential_version')
-          .executeTakeFirstOrThrow();
-        return Number(row.credential_version);
+        await withEvents(db.updateTable('users').set({ phone, updated_at: now, credential_version: bump }).where('id', '=', userId), queued);
+        return versionOf(userId);
       } catch (err) {
         if (isUniqueViolation(err)) throw new PhoneTakenError(phone, { cause: err });
         throw err;
@@ -80,7 +91,7 @@ export function kyselyAccountRepository(db: Kysely<DatabaseSchema>, dialect: 'sq
         .executeTakeFirstOrThrow();
       return Number(row.credential_version);
     },
-    async createSession(tokenHash, session, now) {
+    async createSession(tokenHash, session, now, queued) {
       // INSERT … SELECT from the user's row where the version still matches: the check and the
       // insert are one statement, so a reset that answered before cannot be outlived by it.
       let proof = db
@@ -98,12 +109,11 @@ export function kyselyAccountRepository(db: Kysely<DatabaseSchema>, dialect: 'sq
         .where('id', '=', session.userId)
         .where('credential_version', '=', session.credentialVersion);
       if (dialect === 'postgres') proof = proof.forShare();
-      const result = await db
+      const insert = db
         .insertInto('sessions')
         .columns(['id', 'user_id', 'created_at', 'expires_at', 'credential_version', 'user_agent', 'ip', 'last_seen_at'])
-        .expression(proof)
-        .executeTakeFirst();
-      return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+        .expression(proof);
+      return (await withEvents(insert, queued, true)) === 1;
     },
     async findSession(tokenHash, now) {
       // The join makes a session of an older credential version dead at once, even before the
@@ -164,8 +174,8 @@ export function kyselyAccountRepository(db: Kysely<DatabaseSchema>, dialect: 'sq
       const result = await db.deleteFrom('sessions').where('user_id', '=', userId).where('id', '!=', keepTokenHash).executeTakeFirst();
       return Number(result.numDeletedRows);
     },
-    async deleteSession(tokenHash) {
-      await db.deleteFrom('sessions').where('id', '=', tokenHash).execute();
+    async deleteSession(tokenHash, queued) {
+      await withEvents(db.deleteFrom('sessions').where('id', '=', tokenHash), queued);
     },
     async deleteExpiredSessions(now) {
       const result = await db.deleteFrom('sessions').where('expires_at', '<=', now).executeTakeFirst();

@@ -14,6 +14,10 @@ export interface DatabaseSchema {
   api_keys: ApiKeysTable;
   verify_services: VerifyServicesTable;
   verify_verifications: VerifyVerificationsTable;
+  signing_keys: SigningKeysTable;
+  refresh_token_families: RefreshTokenFamiliesTable;
+  refresh_tokens: RefreshTokensTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export interface UsersTable {
@@ -105,6 +109,8 @@ export interface LoginTicketsTable {
   expires_at: number;
   /** As for sessions: the password was proven at this version. */
   credential_version: Generated<number>;
+  /** Migration 008: how the first step was proven (pwd, sms). */
+  first_factor: string | null;
 }
 
 export interface ApiKeysTable {
@@ -138,4 +144,52 @@ export interface VerifyVerificationsTable {
   created_at: number;
   updated_at: number;
   expires_at: number;
+  /** Migration 008: how the first step was proven (pwd, sms). */
+  first_factor: string | null;
+}
+
+/** Migration 008: access token signing keys; the private half sealed under SECRET. */
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  private_jwk_encrypted: string;
+  created_at: number;
+  retired_at: number | null;
+}
+
+/** Migration 008: one per session that was handed a refresh token. */
+export interface RefreshTokenFamiliesTable {
+  id: string;
+  session_id: string;
+  user_id: string;
+  amr: string;
+  created_at: number;
+}
+
+export interface RefreshTokensTable {
+  id: string;
+  family_id: string;
+  created_at: number;
+  expires_at: number;
+  spent_at: number | null;
+}
+
+/** Migration 008: the webhook outbox, one row per event and receiver. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  event_id: string;
+  type: string;
+  url: string;
+  payload: string;
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  claim: string | null;
+  claimed_until: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
 }

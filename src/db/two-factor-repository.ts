@@ -1,27 +1,15 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { TwoFactorRepository } from '../domain/two-factor-repository.js';
+import { withoutEvents, type EventWrites } from './atomic-write.js';
 import type { DatabaseSchema } from './schema.js';
 
 /**
  * Kysely implementation (SQLite and PostgreSQL). Races are settled by conditional single
  * statements (UPDATE … WHERE, DELETE … WHERE) whose affected-row count says who won; there is no
- * transaction held across an await, because SQLite shares one connection.
+ * transaction held across an await, because SQLite shares one connection. Turning 2FA on or off
+ * is one AtomicWrite (src/db/atomic-write.ts) with its recovery codes and its events.
  */
-export function kyselyTwoFactorRepository(db: Kysely<DatabaseSchema>): TwoFactorRepository {
-  /**
-   * The old set goes first, then the new one: a failure in between leaves no working code rather
-   * than two sets, and the person can ask for a new set again.
-   */
-  async function replaceCodes(userId: string, hashes: readonly string[]): Promise<void> {
-    await db.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
-    if (hashes.length) {
-      await db
-        .insertInto('recovery_codes')
-        .values(hashes.map((code_hash) => ({ user_id: userId, code_hash, used_at: null })))
-        .execute();
-    }
-  }
-
+export function kyselyTwoFactorRepository(db: Kysely<DatabaseSchema>, events: EventWrites = withoutEvents(db)): TwoFactorRepository {
   return {
     async find(userId) {
       const row = await db.selectFrom('two_factor').select(['secret_encrypted', 'enabled_at', 'last_step']).where('user_id', '=', userId).executeTakeFirst();
@@ -46,24 +34,41 @@ export function kyselyTwoFactorRepository(db: Kysely<DatabaseSchema>): TwoFactor
         .executeTakeFirst();
       return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
     },
-    async enable(userId, step, hashes, now) {
-      const result = await db
-        .updateTable('two_factor')
-        .set({ enabled_at: now, last_step: step })
-        .where('user_id', '=', userId)
-        .where('enabled_at', 'is', null)
-        .where((eb) => eb.or([eb('last_step', 'is', null), eb('last_step', '<', step)]))
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) return false;
-      // Only the winner gets here, so the codes it returns are the ones stored.
-      await replaceCodes(userId, hashes);
-      return true;
+    async enable(userId, step, hashes, now, queued = []) {
+      // Only the winner of the guarded UPDATE gets the rest, so the codes it returns are the ones stored.
+      const won = await events.write(
+        [
+          db
+            .updateTable('two_factor')
+            .set({ enabled_at: now, last_step: step })
+            .where('user_id', '=', userId)
+            .where('enabled_at', 'is', null)
+            .where((eb) => eb.or([eb('last_step', 'is', null), eb('last_step', '<', step)]))
+            .compile(),
+          db.deleteFrom('recovery_codes').where('user_id', '=', userId).compile(),
+          ...(hashes.length
+            ? [db.insertInto('recovery_codes').values(hashes.map((code_hash) => ({ user_id: userId, code_hash, used_at: null }))).compile()]
+            : []),
+          ...queued.flatMap(events.statementsFor),
+        ],
+        { guarded: true },
+      );
+      return won !== undefined;
     },
     async replaceRecoveryCodes(userId, hashes) {
-      const on = await db.selectFrom('two_factor').select('user_id').where('user_id', '=', userId).where('enabled_at', 'is not', null).executeTakeFirst();
-      if (!on) return false;
-      await replaceCodes(userId, hashes);
-      return true;
+      // One transaction, guarded by "2FA is on": the old set and the new one never both work, and
+      // a failure in between leaves the old set.
+      const won = await events.write(
+        [
+          db.updateTable('two_factor').set({ enabled_at: sql`enabled_at` }).where('user_id', '=', userId).where('enabled_at', 'is not', null).compile(),
+          db.deleteFrom('recovery_codes').where('user_id', '=', userId).compile(),
+          ...(hashes.length
+            ? [db.insertInto('recovery_codes').values(hashes.map((code_hash) => ({ user_id: userId, code_hash, used_at: null }))).compile()]
+            : []),
+        ],
+        { guarded: true },
+      );
+      return won !== undefined;
     },
     async claimStep(userId, step) {
       const result = await db
@@ -94,15 +99,21 @@ export function kyselyTwoFactorRepository(db: Kysely<DatabaseSchema>): TwoFactor
         .executeTakeFirst();
       return Number(row?.n ?? 0);
     },
-    async disable(userId) {
-      const result = await db.deleteFrom('two_factor').where('user_id', '=', userId).where('enabled_at', 'is not', null).executeTakeFirst();
-      await db.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
-      return Number(result.numDeletedRows) === 1;
+    async disable(userId, queued = []) {
+      const won = await events.write(
+        [
+          db.deleteFrom('two_factor').where('user_id', '=', userId).where('enabled_at', 'is not', null).compile(),
+          db.deleteFrom('recovery_codes').where('user_id', '=', userId).compile(),
+          ...queued.flatMap(events.statementsFor),
+        ],
+        { guarded: true },
+      );
+      return won !== undefined;
     },
-    async createTicket(ticketHash, userId, expiresAt, now, credentialVersion) {
+    async createTicket(ticketHash, userId, expiresAt, now, credentialVersion, firstFactor) {
       await db
         .insertInto('login_tickets')
-        .values({ id: ticketHash, user_id: userId, created_at: now, expires_at: expiresAt, credential_version: credentialVersion })
+        .values({ id: ticketHash, user_id: userId, created_at: now, expires_at: expiresAt, credential_version: credentialVersion, first_factor: firstFactor ?? null })
         .execute();
     },
     async findTicket(ticketHash, now) {
@@ -115,8 +126,13 @@ export function kyselyTwoFactorRepository(db: Kysely<DatabaseSchema>): TwoFactor
       return row && { userId: row.user_id, credentialVersion: Number(row.credential_version) };
     },
     async takeTicket(ticketHash, now) {
-      const result = await db.deleteFrom('login_tickets').where('id', '=', ticketHash).where('expires_at', '>', now).executeTakeFirst();
-      return Number(result.numDeletedRows) === 1;
+      const row = await db
+        .deleteFrom('login_tickets')
+        .where('id', '=', ticketHash)
+        .where('expires_at', '>', now)
+        .returning('first_factor')
+        .executeTakeFirst();
+      return row && { firstFactor: row.first_factor };
     },
   } satisfies TwoFactorRepository;
 }

@@ -1,3 +1,5 @@
+import type { DomainEvent } from './events.js';
+
 /** An account as the domain sees it. */
 export interface User {
   readonly id: string;
@@ -37,20 +39,21 @@ export class PhoneTakenError extends Error {
 
 /**
  * Persistence of accounts and sessions. Implemented with Kysely for SQLite and PostgreSQL;
- * test/accounts/account-repository.conformance.ts runs against each.
+ * test/accounts/account-repository.conformance.ts runs against each. A write that takes `events`
+ * queues them (the webhook outbox) in the same transaction: they exist exactly when the change does.
  */
 export interface AccountRepository {
   findUserByPhone(phone: string): Promise<User | undefined>;
   findUserById(id: string): Promise<User | undefined>;
   /** Inserts the user; throws PhoneTakenError if the phone is registered, even under a race. */
-  createUser(user: User): Promise<void>;
+  createUser(user: User, events?: readonly DomainEvent[]): Promise<void>;
   /** Sets the password and bumps the credential version in one statement; resolves to the new version. */
-  updatePassword(userId: string, passwordHash: string, now: number): Promise<number>;
+  updatePassword(userId: string, passwordHash: string, now: number, events?: readonly DomainEvent[]): Promise<number>;
   /**
    * Moves the account to another number and bumps the credential version in one statement;
    * resolves to the new version. Throws PhoneTakenError if the number has an account, even under a race.
    */
-  updatePhone(userId: string, phone: string, now: number): Promise<number>;
+  updatePhone(userId: string, phone: string, now: number, events?: readonly DomainEvent[]): Promise<number>;
   /** Bumps the credential version (2FA turned on); resolves to the new one. */
   bumpCredentialVersion(userId: string): Promise<number>;
   /**
@@ -58,12 +61,12 @@ export interface AccountRepository {
    * same statement as the insert (on PostgreSQL under a share lock of the user's row, so a
    * concurrent credential change waits for it or it for the change). False when it was not stored.
    */
-  createSession(tokenHash: string, session: Session, now: number): Promise<boolean>;
+  createSession(tokenHash: string, session: Session, now: number, events?: readonly DomainEvent[]): Promise<boolean>;
   /** The live session with this token hash, or undefined if unknown, expired or of an older credential version. */
   findSession(tokenHash: string, now: number): Promise<Session | undefined>;
   /** Ends every other session of the user and moves the kept one to `credentialVersion`; resolves to how many ended. */
   keepOnlySession(userId: string, tokenHash: string, credentialVersion: number): Promise<number>;
-  deleteSession(tokenHash: string): Promise<void>;
+  deleteSession(tokenHash: string, events?: readonly DomainEvent[]): Promise<void>;
   /** Sets the session's last-seen time to `now`. */
   touchSession(tokenHash: string, now: number): Promise<void>;
   /** The user's live sessions, most recently used first. */

@@ -19,6 +19,9 @@ import { phoneChangedText } from './messages.js';
 import type { AuditEvent } from './audit.js';
 import type { TwoFactorService } from './two-factor.js';
 import type { ConsumedCode, VerificationService } from './verification.js';
+import type { AccessTokens, AuthMethod } from './access-tokens.js';
+import type { DomainEvent } from './events.js';
+import type { RefreshTokenRepository, TokenFamily } from './refresh-tokens.js';
 
 /** What the API shows of a user. */
 export interface PublicUser {
@@ -27,8 +30,16 @@ export interface PublicUser {
   readonly createdAt: string;
 }
 
-/** A new session: the token goes to the client once and is stored only as a hash. */
-export interface SignedIn {
+/** Tokens for a backend-style client: a JWT access token and the opaque refresh token that renews it. */
+export interface TokenPair {
+  readonly accessToken: string;
+  /** Seconds the access token is valid. */
+  readonly expiresIn: number;
+  readonly refreshToken: string;
+}
+
+/** A new session: the tokens go to the client once and are stored only as hashes (the access token not at all). */
+export interface SignedIn extends TokenPair {
   readonly user: PublicUser;
   readonly token: string;
   readonly expiresAt: number;
@@ -65,6 +76,8 @@ export interface AccountDeps {
   readonly twoFactor: TwoFactorService;
   readonly audit: AuditLog;
   readonly hasher: Hasher;
+  readonly accessTokens: AccessTokens;
+  readonly refreshTokens: RefreshTokenRepository;
   /** Budgets of wrong passwords at sign-in, per client IP and per number. */
   readonly passwordGuessLimits: { readonly perIp: RateLimit; readonly perPhone: RateLimit };
   readonly settings: {
@@ -106,13 +119,22 @@ export interface AccountService {
   ): Promise<PublicUser>;
   /** The user's own security events, newest first. */
   activity(userId: string): Promise<AuditEvent[]>;
-  /** The user behind a session token; throws unauthorized for an unknown, expired or revoked one. */
+  /**
+   * The user behind a session token or an access token (JWT); throws unauthorized for an unknown,
+   * expired or revoked one. An access token counts only while its session is live.
+   */
   authenticate(token: string | undefined): Promise<PublicUser>;
+  /** Ends the session of a session token or an access token, and its refresh tokens. */
   logout(token: string | undefined): Promise<void>;
   /** The live sessions of the token's user, the current one marked, most recently used first. */
   sessions(token: string | undefined): Promise<PublicSession[]>;
   /** Ends every session of the token's user except this one ("sign out other devices"); resolves to how many ended. */
   signOutOtherSessions(token: string | undefined, client?: ClientContext): Promise<number>;
+  /**
+   * Spends a refresh token for a new access token and a new refresh token. A spent one presented
+   * again is reuse: the whole session ends (its family with it) and the audit log records it.
+   */
+  refresh(refreshToken: string, client?: ClientContext): Promise<TokenPair>;
 }
 
 const toPublic = (user: User): PublicUser => ({
@@ -134,6 +156,8 @@ export function createAccountService(deps: AccountDeps): AccountService {
   const decoyHash = passwords.hash(randomBytes(16).toString('hex'));
   decoyHash.catch((err: unknown) => log.error({ err }, 'could not prepare the decoy password hash'));
   let sessionsStarted = 0;
+  // Its own label, so a refresh token can never be presented as a session token or the reverse.
+  const hashRefreshToken = (token: string) => hasher.token(`refresh:${token}`);
 
   /** Puts a consumed code back after a failure of ours, so the person can retry without a new SMS. */
   const giveBack = (consumed: ConsumedCode) =>
@@ -148,57 +172,98 @@ export function createAccountService(deps: AccountDeps): AccountService {
 
   /**
    * Stores a new session bound to the credential version the caller proved (read from the user
-   * row before the password or code was checked). If a reset, a phone change or 2FA being turned
-   * on bumped the version meanwhile, nothing is stored and the sign-in fails with `refusal`: a
-   * sign-in in flight cannot outlive the change (issue 10). Anything tied to a session (a refresh
-   * token, say) dies with it, because the session no longer authenticates.
+   * row before the password or code was checked), with its refresh token family and its first
+   * access token; `events` are queued with the session row. If a reset, a phone change or 2FA
+   * being turned on bumped the version meanwhile, nothing is stored and the sign-in fails with
+   * `refusal`: a sign-in in flight cannot outlive the change. Refresh and access tokens die with
+   * the session, because both are checked against it.
    */
   async function startSession(
     user: User,
     provenVersion: number,
     refusal: 'invalid_credentials' | 'ticket_invalid' | 'code_invalid',
     client: ClientContext,
+    amr: readonly AuthMethod[],
+    events: readonly DomainEvent[] = [],
   ): Promise<SignedIn> {
     const token = randomBytes(32).toString('base64url');
+    const refreshToken = newRefreshToken();
     const now = deps.now();
     const expiresAt = now + settings.sessionTtlSeconds * 1000;
+    const sessionId = hasher.token(token);
     const ip = client.ip === UNKNOWN_CLIENT.ip ? null : client.ip;
     const session = { userId: user.id, expiresAt, credentialVersion: provenVersion, userAgent: cleanUserAgent(client.userAgent), ip };
-    if (!(await repo.createSession(hasher.token(token), session, now))) {
+    if (!(await repo.createSession(sessionId, session, now, events))) {
       log.info({ userId: user.id }, 'sign-in refused: the credential changed while it was in flight');
       throw new AppError(refusal, refusal === 'ticket_invalid' ? { field: 'ticket' } : refusal === 'code_invalid' ? { field: 'code' } : {});
     }
+    const family = { id: randomUUID(), userId: user.id, sessionId, amr };
+    await deps.refreshTokens.createFamily(family, hashRefreshToken(refreshToken), expiresAt, now);
     // Expired sessions are refused anyway; clearing them now and then keeps the table from growing
     // forever. Not awaited: a failed clean-up must not fail a sign-in.
     if (++sessionsStarted % 500 === 0) {
       void repo.deleteExpiredSessions(now).catch((err: unknown) => log.warn({ err }, 'could not delete expired sessions'));
     }
-    return { user: toPublic(user), token, expiresAt };
+    const access = await deps.accessTokens.issue({ userId: user.id, phone: user.phone, amr, sessionId: family.id });
+    return { user: toPublic(user), token, expiresAt, accessToken: access.token, expiresIn: access.expiresIn, refreshToken };
   }
 
+  const signedInEvent = (user: User, amr: readonly AuthMethod[]): DomainEvent => ({
+    type: 'user.signed_in',
+    at: deps.now(),
+    data: { userId: user.id, phone: user.phone, amr: [...amr] },
+  });
+
   async function signInOrChallenge(user: User, method: 'password' | 'sms', client: ClientContext): Promise<SignedIn | TwoFactorChallenge> {
+    const firstFactor = method === 'password' ? 'pwd' : 'sms';
     if (await twoFactor.isEnabled(user.id)) {
-      const { ticket, expiresIn } = await twoFactor.issueTicket(user.id, user.credentialVersion);
+      const { ticket, expiresIn } = await twoFactor.issueTicket(user.id, user.credentialVersion, firstFactor);
       return { twoFactorRequired: true, ticket, expiresIn };
     }
-    const signedIn = await startSession(user, user.credentialVersion, method === 'password' ? 'invalid_credentials' : 'code_invalid', client);
+    const refusal = method === 'password' ? 'invalid_credentials' : 'code_invalid';
+    const signedIn = await startSession(user, user.credentialVersion, refusal, client, [firstFactor], [signedInEvent(user, [firstFactor])]);
     await deps.audit.record({ type: 'sign_in', userId: user.id, phone: user.phone, client, detail: method });
     return signedIn;
   }
 
+  /** The live session an access token or a session token belongs to. */
+  async function sessionOf(token: string | undefined): Promise<{ userId: string; sessionId: string; lastSeenAt: number | null } | undefined> {
+    if (!token) return undefined;
+    const now = deps.now();
+    let sessionId: string;
+    if (isAccessToken(token)) {
+      const verified = await deps.accessTokens.verify(token);
+      const family = verified && (await deps.refreshTokens.findLiveFamily(verified.sessionId, now));
+      if (!family || family.userId !== verified.userId) return undefined;
+      sessionId = family.sessionId;
+    } else {
+      sessionId = hasher.token(token);
+    }
+    // The same check for both, so every rule about live sessions (expiry, credential version) applies to both.
+    const session = await repo.findSession(sessionId, now);
+    return session && { userId: session.userId, sessionId, lastSeenAt: session.lastSeenAt ?? null };
+  }
+
   /** The user and session behind a token; refreshes the session's last-seen time when it is over a minute old. */
   async function signedIn(token: string | undefined): Promise<{ user: User; tokenHash: string }> {
-    if (!token) throw new AppError('unauthorized');
-    const tokenHash = hasher.token(token);
-    const now = deps.now();
-    const session = await repo.findSession(tokenHash, now);
+    const session = await sessionOf(token);
     const user = session && (await repo.findUserById(session.userId));
-    if (!user) throw new AppError('unauthorized');
+    if (!session || !user) throw new AppError('unauthorized');
+    const now = deps.now();
     if (now - (session.lastSeenAt ?? 0) >= SESSION_TOUCH_INTERVAL_MS) {
       // A missed update only makes "last seen" older: it must not fail the request.
-      await repo.touchSession(tokenHash, now).catch((err: unknown) => log.warn({ err }, 'could not update session last-seen time'));
+      await repo.touchSession(session.sessionId, now).catch((err: unknown) => log.warn({ err }, 'could not update session last-seen time'));
     }
-    return { user, tokenHash };
+    return { user, tokenHash: session.sessionId };
+  }
+  /** Reuse of a spent refresh token: someone else holds this session's tokens, so the session ends. */
+  async function revokeFamily(family: TokenFamily, client: ClientContext): Promise<void> {
+    const user = await repo.findUserById(family.userId);
+    await repo.deleteSession(family.sessionId, [
+      { type: 'user.sessions_revoked', at: deps.now(), data: { userId: family.userId, phone: user?.phone, reason: 'refresh_token_reused', count: 1 } },
+    ]);
+    log.warn({ userId: family.userId }, 'refresh token reused: session revoked');
+    await deps.audit.record({ type: 'refresh_token_reused', userId: family.userId, phone: user?.phone, client });
   }
 
   function requireAcceptable(password: string, field: string): void {
@@ -218,7 +283,7 @@ export function createAccountService(deps: AccountDeps): AccountService {
       let user: User;
       try {
         user = { id: randomUUID(), phone, passwordHash: await passwords.hash(password), createdAt: deps.now(), credentialVersion: 0 };
-        await repo.createUser(user);
+        await repo.createUser(user, [{ type: 'user.created', at: user.createdAt, data: { userId: user.id, phone } }]);
       } catch (err) {
         if (err instanceof PhoneTakenError) throw new AppError('phone_taken', { field: 'phone' });
         // Our failure: give the code back so the person can retry without a new SMS.
@@ -227,7 +292,7 @@ export function createAccountService(deps: AccountDeps): AccountService {
       }
       log.info({ userId: user.id, phone: maskPhone(phone) }, 'account created');
       await deps.audit.record({ type: 'sign_up', userId: user.id, phone, client });
-      return startSession(user, user.credentialVersion, 'code_invalid', client);
+      return startSession(user, user.credentialVersion, 'code_invalid', client, ['sms']);
     },
 
     async loginWithPassword({ phone: rawPhone, password }, client = UNKNOWN_CLIENT) {
@@ -261,11 +326,12 @@ export function createAccountService(deps: AccountDeps): AccountService {
       const { userId, credentialVersion } = await twoFactor.userOfTicket(ticket);
       // A wrong code leaves the ticket alive (the failure budget bounds guessing); a right one uses it up, once.
       await twoFactor.verify(userId, code, client);
-      await twoFactor.takeTicket(ticket);
+      const { firstFactor } = await twoFactor.takeTicket(ticket);
       const user = await repo.findUserById(userId);
       if (!user) throw new AppError('ticket_invalid', { field: 'ticket' });
       // The session carries the version the ticket's password proved: a reset since then kills it.
-      const signedIn = await startSession(user, credentialVersion, 'ticket_invalid', client);
+      const amr: AuthMethod[] = [...(firstFactor ? [firstFactor] : []), 'otp', 'mfa'];
+      const signedIn = await startSession(user, credentialVersion, 'ticket_invalid', client, amr, [signedInEvent(user, amr)]);
       await deps.audit.record({ type: 'sign_in', userId, phone: user.phone, client, detail: 'second_factor' });
       return signedIn;
     },
@@ -295,7 +361,12 @@ export function createAccountService(deps: AccountDeps): AccountService {
       try {
         // Bumps the credential version in the same statement: from here on no session or ticket
         // proven with the old password works, including sign-ins still in flight.
-        await repo.updatePassword(user.id, await passwords.hash(newPassword), deps.now());
+        const at = deps.now();
+        const data = { userId: user.id, phone };
+        await repo.updatePassword(user.id, await passwords.hash(newPassword), at, [
+          { type: 'user.password_reset', at, data },
+          { type: 'user.sessions_revoked', at, data: { ...data, reason: 'password_reset' } },
+        ]);
       } catch (err) {
         await giveBack(consumed);
         throw err;
@@ -320,7 +391,11 @@ export function createAccountService(deps: AccountDeps): AccountService {
       const consumed = await verification.consume(newPhone, 'change_phone', code, client, userId);
       let version: number;
       try {
-        version = await repo.updatePhone(userId, newPhone, deps.now());
+        const at = deps.now();
+        version = await repo.updatePhone(userId, newPhone, at, [
+          { type: 'user.phone_changed', at, data: { userId, phone: newPhone, previousPhone: user.phone } },
+          { type: 'user.sessions_revoked', at, data: { userId, phone: newPhone, reason: 'phone_changed' } },
+        ]);
       } catch (err) {
         if (err instanceof PhoneTakenError) throw new AppError('phone_taken', { field: 'newPhone' });
         await giveBack(consumed);
@@ -332,6 +407,9 @@ export function createAccountService(deps: AccountDeps): AccountService {
         ? await repo.keepOnlySession(userId, hasher.token(sessionToken), version)
         : await repo.deleteSessionsOfUser(userId);
       log.info({ userId, from: maskPhone(user.phone), to: maskPhone(newPhone), endedSessions }, 'phone changed');
+      // Refresh tokens and access tokens carry the old number: they end here, in every session,
+      // the kept one included (its cookie stays signed in).
+      await deps.refreshTokens.deleteFamiliesOfUser(userId);
       await deps.audit.record({ type: 'phone_changed', userId, phone: newPhone, client, detail: `from ${maskPhone(user.phone)}` });
       // The old number hears of it, so someone who took over the session cannot move the account quietly.
       await verification.sendNotice(user.phone as E164, 'change_phone', phoneChangedText(settings.appName, maskPhone(newPhone)), client);
@@ -365,10 +443,37 @@ export function createAccountService(deps: AccountDeps): AccountService {
     },
 
     async logout(token) {
-      if (!token) throw new AppError('unauthorized');
-      const tokenHash = hasher.token(token);
-      if (!(await repo.findSession(tokenHash, deps.now()))) throw new AppError('unauthorized');
-      await repo.deleteSession(tokenHash);
+      const session = await sessionOf(token);
+      if (!session) throw new AppError('unauthorized');
+      // The refresh tokens go with the session row (foreign key, on delete cascade).
+      await repo.deleteSession(session.sessionId);
+    },
+
+    async refresh(refreshToken, client = UNKNOWN_CLIENT) {
+      const now = deps.now();
+      const presentedHash = hashRefreshToken(refreshToken);
+      const found = await deps.refreshTokens.findToken(presentedHash, now);
+      if (!found || found.expiresAt <= now) throw new AppError('unauthorized');
+      const { family } = found;
+      // Whatever ended or invalidated the session ends its refresh tokens, checked as for any session.
+      if (!(await repo.findSession(family.sessionId, now))) throw new AppError('unauthorized');
+      const next = newRefreshToken();
+      // Spent before, or spent a moment ago by a concurrent refresh with the same token: either way
+      // two parties hold it, and the session cannot tell which is the owner.
+      if (found.spentAt !== null || !(await deps.refreshTokens.exchange(presentedHash, hashRefreshToken(next), family.id, family.sessionExpiresAt, now))) {
+        await revokeFamily(family, client);
+        throw new AppError('unauthorized');
+      }
+      const user = await repo.findUserById(family.userId);
+      if (!user) throw new AppError('unauthorized');
+      const access = await deps.accessTokens.issue({ userId: user.id, phone: user.phone, amr: family.amr, sessionId: family.id });
+      return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: next };
     },
   };
 }
+
+/** Access tokens are JWTs (three dot-separated parts); session tokens never contain a dot. */
+const isAccessToken = (token: string) => token.includes('.');
+
+/** Opaque, 256 bits from the CSPRNG; the prefix only tells a person which kind of token it is. */
+const newRefreshToken = () => `rt_${randomBytes(32).toString('base64url')}`;

@@ -19,6 +19,7 @@ export const AUDIT_EVENT_TYPES = [
   'phone_changed',
   'sessions_revoked',
   'recovery_codes_regenerated',
+  'refresh_token_reused',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -6,6 +6,7 @@ import type { RateLimit } from './ports.js';
 import type { AccountRepository } from './account-repository.js';
 import type { AuditLog } from './audit.js';
 import type { ClientContext } from './client.js';
+import type { DomainEvent } from './events.js';
 import type { Hasher } from './codes.js';
 import { rateLimited } from './limit-reservation.js';
 import type { Logger } from './logger.js';
@@ -67,12 +68,15 @@ export interface TwoFactorService {
   verify(userId: string, code: string, client: ClientContext): Promise<void>;
   /** Checks a password re-entered for a sensitive change, under the same failure budget. */
   verifyPassword(userId: string, password: string, client: ClientContext): Promise<void>;
-  /** `credentialVersion`: the user's version the password was proven at; the session it leads to carries it. */
-  issueTicket(userId: string, credentialVersion: number): Promise<{ ticket: string; expiresIn: number }>;
+  /**
+   * `credentialVersion`: the user's version the password was proven at; the session it leads to carries it.
+   * `firstFactor`: how the first step was proven, handed back by takeTicket for the session's amr.
+   */
+  issueTicket(userId: string, credentialVersion: number, firstFactor?: 'pwd' | 'sms'): Promise<{ ticket: string; expiresIn: number }>;
   /** The user behind a live ticket and the version it proved, without using it up (a wrong code may be retried). */
   userOfTicket(ticket: string): Promise<{ userId: string; credentialVersion: number }>;
   /** Uses the ticket up; exactly one caller succeeds. */
-  takeTicket(ticket: string): Promise<void>;
+  takeTicket(ticket: string): Promise<{ firstFactor: 'pwd' | 'sms' | undefined }>;
 }
 
 function newRecoveryCode(): string {
@@ -86,6 +90,11 @@ const normalizeRecoveryCode = (code: string) => code.toLowerCase().replace(/[\s-
 
 /** TOTP (RFC 6238 with otplib) and recovery codes for sensitive operations. */
 export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
+  /** The webhook event of a 2FA change, queued with the change itself. */
+  const accountEvent = async (type: 'user.two_factor_enabled' | 'user.two_factor_disabled', userId: string, at: number): Promise<DomainEvent[]> => {
+    const user = await deps.accounts.findUserById(userId);
+    return [{ type, at, data: { userId, phone: user?.phone } }];
+  };
   const { repo, box, hasher, log } = deps;
   const epoch = () => Math.floor(deps.now() / 1000);
   const recoveryHash = (userId: string, code: string) => hasher.token(`recovery\u0000${userId}\u0000${normalizeRecoveryCode(code)}`);
@@ -166,7 +175,8 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
       await withFailureBudget(userId, client, async () => {
         const step = await matchingStep(openSecret(userId, record.secretEncrypted), code.trim());
         if (step === undefined) return false;
-        won = await repo.enable(userId, step, recoveryCodes.map((c) => recoveryHash(userId, c)), deps.now());
+        const now = deps.now();
+        won = await repo.enable(userId, step, recoveryCodes.map((c) => recoveryHash(userId, c)), now, await accountEvent('user.two_factor_enabled', userId, now));
         return true;
       });
       // The code was right but another request enabled it first (or reused this step): one winner only.
@@ -185,7 +195,7 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
       if (!(await this.isEnabled(userId))) throw new AppError('two_factor_not_enabled');
       await this.verifyPassword(userId, password, client);
       await this.verify(userId, code, client);
-      if (!(await repo.disable(userId))) throw new AppError('two_factor_not_enabled');
+      if (!(await repo.disable(userId, await accountEvent('user.two_factor_disabled', userId, deps.now())))) throw new AppError('two_factor_not_enabled');
       await deps.audit.record({ type: 'two_factor_disabled', userId, client });
       log.info({ userId }, 'two-factor authentication disabled');
     },
@@ -228,10 +238,10 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
       throw new AppError('invalid_credentials', { field: 'password' });
     },
 
-    async issueTicket(userId, credentialVersion) {
+    async issueTicket(userId, credentialVersion, firstFactor) {
       const ticket = randomBytes(32).toString('base64url');
       const now = deps.now();
-      await repo.createTicket(hasher.token(`ticket:${ticket}`), userId, now + LOGIN_TICKET_TTL_SECONDS * 1000, now, credentialVersion);
+      await repo.createTicket(hasher.token(`ticket:${ticket}`), userId, now + LOGIN_TICKET_TTL_SECONDS * 1000, now, credentialVersion, firstFactor);
       return { ticket, expiresIn: LOGIN_TICKET_TTL_SECONDS };
     },
 
@@ -242,7 +252,9 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
     },
 
     async takeTicket(ticket) {
-      if (!(await repo.takeTicket(hasher.token(`ticket:${ticket}`), deps.now()))) throw new AppError('ticket_invalid', { field: 'ticket' });
+      const taken = await repo.takeTicket(hasher.token(`ticket:${ticket}`), deps.now());
+      if (!taken) throw new AppError('ticket_invalid', { field: 'ticket' });
+      return { firstFactor: taken.firstFactor === 'pwd' || taken.firstFactor === 'sms' ? taken.firstFactor : undefined };
     },
   };
 }

@@ -7,6 +7,7 @@ import { installEndUserErrorHandler } from './error-handler.js';
 import { accountSettingsRoutes } from './routes/account-settings.js';
 import { accountRoutes } from './routes/accounts.js';
 import { smsCallbackRoutes } from './routes/sms-callbacks.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { twoFactorRoutes } from './routes/two-factor.js';
 import { verificationRoutes } from './routes/verification.js';
 
@@ -35,4 +36,5 @@ export const endUserApi: FastifyPluginAsync<{ services: Services; config: Config
   await app.register(smsCallbackRoutes, { services, callback: config.smsCallback });
   await app.register(twoFactorRoutes, { services });
   await app.register(accountSettingsRoutes, { services });
+  await app.register(tokenRoutes, { services });
 };

@@ -64,10 +64,22 @@ export const User = Type.Object({
 }, { title: 'User' });
 export type User = Static<typeof User>;
 
+/** What a backend-style client keeps: a short-lived JWT and the opaque token that renews it. */
+const TokenFields = {
+  accessToken: Type.String({ description: 'JWT (ES256 or EdDSA) to send as Authorization: Bearer; verify it against /.well-known/jwks.json' }),
+  tokenType: Type.Literal('Bearer'),
+  expiresIn: Type.Integer({ description: 'Seconds the access token is valid' }),
+  refreshToken: Type.String({ description: 'Opaque, single use: POST /api/token/refresh for a new pair' }),
+};
+
 export const AuthResponse = Type.Object({
   user: User,
   token: Type.String({ description: 'Session token; also set as an HttpOnly cookie' }),
-}, { title: 'AuthResponse', description: 'Signed in: the user and a session token (also set as the session cookie)' });
+  ...TokenFields,
+}, { title: 'AuthResponse', description: 'Signed in: the user, a session token (also set as the session cookie), and an access and a refresh token' });
+
+export const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 256 }) }, { title: 'RefreshBody', examples: [{ refreshToken: 'rt_…' }] });
+export const RefreshResponse = Type.Object(TokenFields, { title: 'RefreshResponse', description: 'A new access token and a new refresh token; the old refresh token is spent' });
 export type AuthResponse = Static<typeof AuthResponse>;
 
 export const MeResponse = Type.Object({ user: User }, { title: 'MeResponse', description: 'The signed-in user' });

@@ -2,11 +2,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const SESSION_COOKIE = 'sms_verify_session';
 
-/** The session token from `Authorization: Bearer …`, or else from the session cookie. */
+/**
+ * The credential from `Authorization: Bearer …` (a session token or a JWT access token; the
+ * account domain tells them apart), or else from the session cookie.
+ */
 export function sessionTokenOf(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header) {
-    const match = /^Bearer\s+([A-Za-z0-9_-]{16,256})$/.exec(header.trim());
+    const match = /^Bearer\s+([A-Za-z0-9_.-]{16,4096})$/.exec(header.trim());
     return match?.[1];
   }
   const cookie = request.cookies[SESSION_COOKIE];

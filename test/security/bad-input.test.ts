@@ -52,6 +52,8 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'GET', url: '/api/account/activity', session: true },
   { method: 'GET', url: '/api/captcha' },
   { method: 'GET', url: '/api/config' },
+  { method: 'POST', url: '/api/token/refresh', body: { refreshToken: `rt_${'a'.repeat(43)}` } },
+  { method: 'GET', url: '/.well-known/jwks.json' },
 ];
 
 /** The suite, on the embedded SQLite default and, when TEST_DATABASE_URL is set, with everything in PostgreSQL. */

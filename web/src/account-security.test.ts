@@ -8,7 +8,14 @@ import { recoveryCodesText } from './recovery-codes.js';
 import { afterFirstStep, afterSecondStepFailure, FIRST_STEP, ticketUsable } from './sign-in-steps.js';
 
 const NOW = Date.parse('2026-11-25T10:00:00Z');
-const session = { user: { id: 'u1', phone: '+8613800138000', createdAt: '2026-11-01T00:00:00Z' }, token: 't' };
+const session = {
+  user: { id: 'u1', phone: '+8613800138000', createdAt: '2026-11-01T00:00:00Z' },
+  token: 't',
+  accessToken: 'a.b.c',
+  tokenType: 'Bearer' as const,
+  expiresIn: 900,
+  refreshToken: 'rt_x',
+};
 const failure = (code: string): ApiFailure => ({ kind: 'api', status: 400, error: { code: code as never, message: '' } });
 
 describe('the sign-in steps', () => {

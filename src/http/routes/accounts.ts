@@ -17,7 +17,8 @@ import {
 } from '../schemas.js';
 import { AppError } from '../../errors.js';
 import { clientOf } from '../client-context.js';
-import { clearSessionCookie, forbidCaching, sessionTokenOf, setSessionCookie } from '../session-cookie.js';
+import { clearSessionCookie, forbidCaching, sessionTokenOf } from '../session-cookie.js';
+import { signedInBody } from '../session-answer.js';
 
 /** What checking a code from an SMS can answer (src/domain/verification.ts consume). */
 const CODE_ERRORS = ['invalid_phone', 'rate_limited', 'code_invalid', 'code_expired', 'code_attempts_exceeded', 'service_unavailable'] as const;
@@ -25,10 +26,7 @@ const CODE_ERRORS = ['invalid_phone', 'rate_limited', 'code_invalid', 'code_expi
 /** Step 3 of the protocol and what follows: accounts and sessions. */
 export const accountRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const { accounts } = services;
-  const signIn = (request: FastifyRequest, reply: FastifyReply, signedIn: SignedIn) => {
-    setSessionCookie(request, reply, signedIn.token, signedIn.expiresAt, services.now());
-    return { user: signedIn.user, token: signedIn.token };
-  };
+  const signIn = (request: FastifyRequest, reply: FastifyReply, signedIn: SignedIn) => signedInBody(request, reply, signedIn, services.now());
   /** With 2FA on there is no session yet: the ticket goes back instead, and no cookie is set. */
   const signInOrTicket = (request: FastifyRequest, reply: FastifyReply, result: SignedIn | TwoFactorChallenge) => {
     if (!('ticket' in result)) return signIn(request, reply, result);

@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
 import { clientOf } from '../client-context.js';
-import { sessionTokenOf } from '../session-cookie.js';
 import { BODY_ERRORS, SESSION_ERRORS, SESSION_REQUIRED, errorResponses } from '../openapi.js';
 import {
   AuthResponse,
@@ -17,7 +16,8 @@ import {
   TwoFactorSetupResponse,
   TwoFactorStatusResponse,
 } from '../schemas.js';
-import { setSessionCookie } from '../session-cookie.js';
+import { sessionTokenOf } from '../session-cookie.js';
+import { signedInBody } from '../session-answer.js';
 
 /** A signed-in user's own request with a body. */
 const SIGNED_IN_BODY_ERRORS = [...BODY_ERRORS, ...SESSION_ERRORS] as const;
@@ -130,8 +130,7 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     },
     async (request, reply) => {
       const signedIn = await accounts.completeTwoFactorLogin(request.body, clientOf(request));
-      setSessionCookie(request, reply, signedIn.token, signedIn.expiresAt, services.now());
-      return { user: signedIn.user, token: signedIn.token };
+      return signedInBody(request, reply, signedIn, services.now());
     },
   );
 };

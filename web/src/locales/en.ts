@@ -129,6 +129,7 @@ const en: MessageSchema = {
       phone_changed: 'Phone number changed',
       sessions_revoked: 'Other devices signed out',
       recovery_codes_regenerated: 'Recovery codes replaced',
+      refresh_token_reused: 'A used refresh token was presented again: that session was ended',
       other: 'Other security event',
     },
     details: {

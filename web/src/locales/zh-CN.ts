@@ -146,6 +146,7 @@ const zhCN = {
       phone_changed: '更换手机号',
       sessions_revoked: '退出其他设备',
       recovery_codes_regenerated: '重新生成恢复码',
+      refresh_token_reused: '已用过的刷新令牌被再次使用：该会话已结束',
       other: '其他安全事件',
     },
     details: {
