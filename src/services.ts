@@ -16,6 +16,9 @@ import { postgresLimitBackend, redisLimitBackend } from './limits/index.js';
 import { migrateDatabase } from './db/migrate.js';
 import { createAccountService, type AccountService } from './domain/accounts.js';
 import { createHasher } from './domain/codes.js';
+import { createFraudGuard, type FraudGuard } from './domain/fraud-guard.js';
+import { redisFraudGuardStore } from './stores/fraud-guard-redis.js';
+import { sqlFraudGuardStore } from './stores/fraud-guard-store.js';
 import type { Logger } from './domain/logger.js';
 import { createVerificationService, type VerificationService } from './domain/verification.js';
 import { createSmsProvider } from './sms/index.js';
@@ -30,6 +33,8 @@ export interface Services {
   readonly verification: VerificationService;
   readonly twoFactor: TwoFactorService;
   readonly limits: Limits;
+  /** The SMS-pumping guard, for the console and the metrics. */
+  readonly fraudGuard: FraudGuard;
   readonly captcha: Captcha;
   /** Every SMS attempt and its delivery reports. */
   readonly smsMessages: SmsMessageLog;
@@ -89,6 +94,15 @@ export async function createServices(config: Config, secret: string, log: Logger
   const smsMessages = kyselySmsMessageLog(database.db);
   const limits = createLimits(config.limits, overrides.limitBackend ?? limitBackendFor(config, database, stores));
   const audit = createAuditLog(kyselyAuditLogRepository(database.db), now, log);
+  // The guard's counters are shared state: Redis when configured, else the database.
+  const guardSqlStore = sqlFraudGuardStore(database.db);
+  const fraudGuard = createFraudGuard({
+    store: stores.redis && config.redis ? redisFraudGuardStore(stores.redis, { keyPrefix: config.redis.keyPrefix }) : guardSqlStore,
+    settings: { ...config.fraudGuard, prefixDigits: config.limits.prefixDigits, exemptNumbers: config.testPhoneNumbers },
+    audit,
+    log,
+    now,
+  });
   const captcha = (() => {
     switch (config.captcha) {
       case 'off':
@@ -109,6 +123,7 @@ export async function createServices(config: Config, secret: string, log: Logger
     accountIdOf: async (phone) => (await repo.findUserByPhone(phone))?.id,
     limits,
     audit,
+    guard: config.fraudGuard.mode === 'off' ? undefined : fraudGuard,
     settings: {
       ...config.code,
       appName: config.appName,
@@ -158,6 +173,7 @@ export async function createServices(config: Config, secret: string, log: Logger
     verification,
     twoFactor,
     limits,
+    fraudGuard,
     captcha,
     smsMessages,
     checks: stores.checks,

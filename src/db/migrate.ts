@@ -6,6 +6,7 @@ import * as m001 from './migrations/001_initial.js';
 import * as m002 from './migrations/002_sms_messages.js';
 import * as m003 from './migrations/003_security.js';
 import * as m004 from './migrations/004_rate_limit_counters.js';
+import * as m009 from './migrations/009_operations.js';
 
 /** Every migration, in order. Listed here, not read from disk, so the built service needs no migration folder. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '002_sms_messages': m002,
   '003_security': m003,
   '004_rate_limit_counters': m004,
+  '009_operations': m009,
 };
 
 /** Names of every migration, in order. */

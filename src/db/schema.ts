@@ -11,6 +11,33 @@ export interface DatabaseSchema {
   two_factor: TwoFactorTable;
   recovery_codes: RecoveryCodesTable;
   login_tickets: LoginTicketsTable;
+  fraud_guard_counts: FraudGuardCountsTable;
+  fraud_guard_blocks: FraudGuardBlocksTable;
+  operators: OperatorsTable;
+}
+
+/** The fraud guard's five-minute buckets (migration 009); see src/domain/fraud-guard.ts. */
+export interface FraudGuardCountsTable {
+  scope: string;
+  bucket: number;
+  sent: number;
+  verified: number;
+}
+
+export interface FraudGuardBlocksTable {
+  scope: string;
+  blocked_at: number;
+  until: number;
+  enforced: number;
+  window: string;
+  sent: number;
+  verified: number;
+}
+
+/** Users who may open the admin console (npm run admin -- grant). */
+export interface OperatorsTable {
+  user_id: string;
+  granted_at: number;
 }
 
 export interface UsersTable {
@@ -20,6 +47,8 @@ export interface UsersTable {
   password_hash: string;
   created_at: number;
   updated_at: number;
+  /** Set while an operator has disabled the account (migration 009). */
+  disabled_at: number | null;
 }
 
 export interface SessionsTable {

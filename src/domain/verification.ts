@@ -10,6 +10,7 @@ import type { CaptchaChallenge } from '../captcha/captcha.js';
 import type { LimitDecision, Limits, RateLimit } from '../limits/types.js';
 import type { CodeStore, PendingCode } from '../stores/types.js';
 import type { AuditLog } from './audit.js';
+import type { DeliveryGuard } from './fraud-guard.js';
 import { ipLimitKey, UNKNOWN_CLIENT, type ClientContext } from './client.js';
 import { generateCode, type Hasher } from './codes.js';
 import type { Logger } from './logger.js';
@@ -33,6 +34,8 @@ export interface VerificationDeps {
   /** Abuse limits (src/limits); the domain only sees the counters, not where they live. */
   readonly limits: Limits;
   readonly audit: AuditLog;
+  /** The SMS-pumping guard (src/domain/fraud-guard.ts): asked before a send, told of each SMS and each right code. */
+  readonly guard?: DeliveryGuard | undefined;
   readonly settings: CodeSettings & {
     readonly appName: string;
     readonly defaultRegion: string;
@@ -215,6 +218,8 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
         return { phone, expiresIn: settings.ttlSeconds, resendAfter: 0 };
       }
 
+      // Fraud guard: a blocked destination costs no captcha, no limit points and no provider call.
+      await deps.guard?.admit(phone);
       const reservation = await reserveSend(phone, client, deps.now());
       let code: string;
       let notice: string | undefined;
@@ -273,6 +278,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
         throw new AppError(SMS_FAILURE_TO_ERROR[failure.kind], failure.kind === 'invalid_number' ? { field: 'phone' } : {});
       }
       log.info({ provider: deps.sms.name, phone: maskPhone(phone), purpose }, 'sms sent');
+      await deps.guard?.sent(phone); // fraud guard: an SMS went out
       await deps.audit.record({
         type: 'sms_sent',
         phone,
@@ -310,6 +316,7 @@ export function createVerificationService(deps: VerificationDeps): VerificationS
       if (result.outcome !== 'wrong') await failure?.release();
       switch (result.outcome) {
         case 'valid':
+          await deps.guard?.verified(phone); // fraud guard: a right code
           return { restore: () => codes.restore(key, result.consumed, deps.now()) };
         case 'wrong': {
           log.info({ phone: maskPhone(phone), purpose, attemptsLeft: result.attemptsLeft }, 'wrong code');
