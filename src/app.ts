@@ -8,6 +8,7 @@ import { installErrorHandling } from './http/error-handler.js';
 import { accountSettingsRoutes } from './http/routes/account-settings.js';
 import { accountRoutes } from './http/routes/accounts.js';
 import { healthRoutes } from './http/routes/health.js';
+import { installRequestMetrics, metricsRoutes } from './http/metrics.js';
 import { smsCallbackRoutes } from './http/routes/sms-callbacks.js';
 import { twoFactorRoutes } from './http/routes/two-factor.js';
 import { verificationRoutes } from './http/routes/verification.js';
@@ -56,6 +57,7 @@ export async function buildApp({ config, services, logger, webRoot = WEB_DIST }:
   // Only JSON bodies: a text/plain POST is what a cross-site HTML form can send without a preflight.
   app.removeContentTypeParser('text/plain');
   installErrorHandling(app);
+  installRequestMetrics(app, services.metrics);
 
   await app.register(cookie);
   await app.register(swagger, {
@@ -75,6 +77,7 @@ export async function buildApp({ config, services, logger, webRoot = WEB_DIST }:
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  await app.register(metricsRoutes, { metrics: services.metrics, token: config.metrics.token });
   await app.register(healthRoutes, { checks: services.checks });
   await app.register(verificationRoutes, { services });
   await app.register(accountRoutes, { services });

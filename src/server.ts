@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { resolveSecret } from './secret.js';
 import { createServices } from './services.js';
+import { startMetricsListener } from './http/metrics.js';
 
 /** The process: read the environment once, start, and stop cleanly on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
@@ -22,12 +23,17 @@ async function main(): Promise<void> {
   }
   const services = await createServices(config, resolveSecret(config), logger);
   const app = await buildApp({ config, services, logger });
+  const metricsListener =
+    config.metrics.port === undefined
+      ? undefined
+      : await startMetricsListener(services.metrics.registry, { host: config.metrics.host, port: config.metrics.port, log: logger });
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    metricsListener?.close();
     await app.close();
     await services.close();
     process.exit(0);

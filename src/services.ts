@@ -22,6 +22,8 @@ import { sqlFraudGuardStore } from './stores/fraud-guard-store.js';
 import type { Logger } from './domain/logger.js';
 import { createVerificationService, type VerificationService } from './domain/verification.js';
 import { createSmsProvider } from './sms/index.js';
+import { createMetrics, type Metrics } from './metrics/index.js';
+import { countedLimits, countedMessageLog, countedVerification } from './metrics/instrument.js';
 import type { SmsMessageLog } from './sms/message-log.js';
 import type { SmsProvider } from './sms/provider.js';
 import { createStateStores, type StateStores } from './stores/index.js';
@@ -39,6 +41,8 @@ export interface Services {
   /** Every SMS attempt and its delivery reports. */
   readonly smsMessages: SmsMessageLog;
   readonly checks: readonly HealthCheck[];
+  /** Prometheus metrics of this instance (GET /metrics). */
+  readonly metrics: Metrics;
   readonly publicConfig: {
     readonly captcha: CaptchaKind;
     /** Turnstile / hCaptcha site key for the page's widget; absent for image and off. */
@@ -91,12 +95,22 @@ export async function createServices(config: Config, secret: string, log: Logger
   const stores = await createStateStores(config, database, log);
   const hasher = createHasher(secret);
   const repo = kyselyAccountRepository(database.db);
-  const smsMessages = kyselySmsMessageLog(database.db);
-  const limits = createLimits(config.limits, overrides.limitBackend ?? limitBackendFor(config, database, stores));
+  let fraudGuard: FraudGuard | undefined;
+  let limits: Limits | undefined;
+  const metrics = createMetrics({
+    fraudGuardBlocks: () => (fraudGuard?.knownBlocks() ?? []).map((b) => ({ kind: b.scope.startsWith('country:') ? 'country' : 'prefix' })),
+    dailyBudgetUsedRatio: async () => {
+      const budget = limits?.smsDailyBudget;
+      return budget ? (await budget.used('all', now())) / budget.points : undefined;
+    },
+  });
+  if (!overrides.sms) for (const provider of config.smsProvider) metrics.circuitOpen.set({ provider }, 0);
+  const smsMessages = countedMessageLog(kyselySmsMessageLog(database.db), metrics);
+  limits = countedLimits(createLimits(config.limits, overrides.limitBackend ?? limitBackendFor(config, database, stores)), metrics);
   const audit = createAuditLog(kyselyAuditLogRepository(database.db), now, log);
   // The guard's counters are shared state: Redis when configured, else the database.
   const guardSqlStore = sqlFraudGuardStore(database.db);
-  const fraudGuard = createFraudGuard({
+  fraudGuard = createFraudGuard({
     store: stores.redis && config.redis ? redisFraudGuardStore(stores.redis, { keyPrefix: config.redis.keyPrefix }) : guardSqlStore,
     settings: { ...config.fraudGuard, prefixDigits: config.limits.prefixDigits, exemptNumbers: config.testPhoneNumbers },
     audit,
@@ -115,10 +129,12 @@ export async function createServices(config: Config, secret: string, log: Logger
     }
   })();
 
-  const verification = createVerificationService({
+  const verification = countedVerification(createVerificationService({
     codes: stores.codes,
     captcha,
-    sms: overrides.sms ?? createSmsProvider(config, { log, messages: smsMessages, now }),
+    sms:
+      overrides.sms ??
+      createSmsProvider(config, { log, messages: smsMessages, now, onCircuitChange: (provider, open) => metrics.circuitOpen.set({ provider }, open ? 1 : 0) }),
     hasher,
     accountIdOf: async (phone) => (await repo.findUserByPhone(phone))?.id,
     limits,
@@ -136,7 +152,7 @@ export async function createServices(config: Config, secret: string, log: Logger
     },
     now,
     log,
-  });
+  }), metrics);
   const twoFactor = createTwoFactorService({
     repo: kyselyTwoFactorRepository(database.db),
     accounts: repo,
@@ -177,6 +193,7 @@ export async function createServices(config: Config, secret: string, log: Logger
     captcha,
     smsMessages,
     checks: stores.checks,
+    metrics,
     publicConfig: {
       captcha: config.captcha,
       ...(config.captchaService ? { captchaSiteKey: config.captchaService.siteKey } : {}),
