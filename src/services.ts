@@ -14,6 +14,7 @@ import { createTwoFactorService, type TwoFactorService } from './domain/two-fact
 import { createLimits, memoryLimitBackend, sqliteLimitBackend, type LimitBackend, type Limits } from './limits/index.js';
 import { postgresLimitBackend, redisLimitBackend } from './limits/index.js';
 import { migrateDatabase } from './db/migrate.js';
+import { createRetentionSweep, type RetentionSweep } from './db/retention.js';
 import { createAccountService, type AccountService } from './domain/accounts.js';
 import { createHasher } from './domain/codes.js';
 import { createFraudGuard, type FraudGuard } from './domain/fraud-guard.js';
@@ -41,6 +42,8 @@ export interface Services {
   /** Every SMS attempt and its delivery reports. */
   readonly smsMessages: SmsMessageLog;
   readonly checks: readonly HealthCheck[];
+  /** Deletes audit events and message log rows past their retention (started by the services). */
+  readonly retention: RetentionSweep;
   /** Prometheus metrics of this instance (GET /metrics). */
   readonly metrics: Metrics;
   readonly publicConfig: {
@@ -180,6 +183,8 @@ export async function createServices(config: Config, secret: string, log: Logger
     now,
     log,
   });
+  const retention = createRetentionSweep({ database, settings: config.retention, now, log, extra: [guardSqlStore.sweep] });
+  retention.start();
   if (config.testPhoneNumbers.size > 0) {
     log.warn({ count: config.testPhoneNumbers.size }, 'TEST_PHONE_NUMBERS is set: those numbers take a fixed code and skip the SMS provider and the limits');
   }
@@ -194,6 +199,7 @@ export async function createServices(config: Config, secret: string, log: Logger
     smsMessages,
     checks: stores.checks,
     metrics,
+    retention,
     publicConfig: {
       captcha: config.captcha,
       ...(config.captchaService ? { captchaSiteKey: config.captchaService.siteKey } : {}),
@@ -202,7 +208,8 @@ export async function createServices(config: Config, secret: string, log: Logger
     },
     now,
     async close() {
-      await limits.close();
+      retention.stop();
+      await limits!.close();
       await stores.close();
       await database.close();
     },
