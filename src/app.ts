@@ -7,6 +7,7 @@ import type { Config, TrustProxy } from './config.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { accountSettingsRoutes } from './http/routes/account-settings.js';
 import { accountRoutes } from './http/routes/accounts.js';
+import { adminRoutes } from './http/routes/admin.js';
 import { healthRoutes } from './http/routes/health.js';
 import { installRequestMetrics, metricsRoutes } from './http/metrics.js';
 import { smsCallbackRoutes } from './http/routes/sms-callbacks.js';
@@ -72,6 +73,7 @@ export async function buildApp({ config, services, logger, webRoot = WEB_DIST }:
         { name: 'verification', description: 'Captcha and SMS codes' },
         { name: 'accounts', description: 'Accounts and sessions' },
         { name: 'two-factor', description: 'TOTP second factor and recovery codes' },
+        { name: 'admin', description: 'Admin console: operators with 2FA on only (npm run admin -- grant)' },
       ],
     },
   });
@@ -84,6 +86,7 @@ export async function buildApp({ config, services, logger, webRoot = WEB_DIST }:
   await app.register(smsCallbackRoutes, { services, callback: config.smsCallback });
   await app.register(twoFactorRoutes, { services });
   await app.register(accountSettingsRoutes, { services });
+  await app.register(adminRoutes, { admin: services.admin, accounts: services.accounts });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (hasBuiltPages(webRoot)) await app.register(webPages, { root: webRoot, captcha: config.captcha });
   else logger.info({ webRoot }, 'web pages not built (npm run build:web); serving the API only');

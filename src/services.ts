@@ -4,6 +4,8 @@ import { imageCaptcha } from './captcha/image-captcha.js';
 import { siteverifyCaptcha } from './captcha/siteverify-captcha.js';
 import type { CaptchaKind, Config } from './config.js';
 import { kyselyAccountRepository } from './db/account-repository.js';
+import { kyselyAdminReadModel, kyselyOperatorRepository } from './db/admin-repository.js';
+import { createAdminService, type AdminService } from './domain/admin.js';
 import { openDatabase, type Database } from './db/database.js';
 import { kyselySmsMessageLog } from './db/sms-message-repository.js';
 import { kyselyAuditLogRepository } from './db/audit-log.js';
@@ -29,6 +31,7 @@ import type { SmsMessageLog } from './sms/message-log.js';
 import type { SmsProvider } from './sms/provider.js';
 import { createStateStores, type StateStores } from './stores/index.js';
 import type { HealthCheck } from './stores/types.js';
+import { AppError } from './errors.js';
 
 /** Everything the HTTP layer calls, built from the config. */
 export interface Services {
@@ -36,6 +39,8 @@ export interface Services {
   readonly verification: VerificationService;
   readonly twoFactor: TwoFactorService;
   readonly limits: Limits;
+  /** The admin console's operations (operators only; routes under /api/admin). */
+  readonly admin: AdminService;
   /** The SMS-pumping guard, for the console and the metrics. */
   readonly fraudGuard: FraudGuard;
   readonly captcha: Captcha;
@@ -139,7 +144,12 @@ export async function createServices(config: Config, secret: string, log: Logger
       overrides.sms ??
       createSmsProvider(config, { log, messages: smsMessages, now, onCircuitChange: (provider, open) => metrics.circuitOpen.set({ provider }, open ? 1 : 0) }),
     hasher,
-    accountIdOf: async (phone) => (await repo.findUserByPhone(phone))?.id,
+    accountIdOf: async (phone) => {
+      const user = await repo.findUserByPhone(phone);
+      // A disabled account receives no codes (admin console); the send answers account_disabled.
+      if (user?.disabledAt !== undefined) throw new AppError('account_disabled', { field: 'phone' });
+      return user?.id;
+    },
     limits,
     audit,
     guard: config.fraudGuard.mode === 'off' ? undefined : fraudGuard,
@@ -183,6 +193,23 @@ export async function createServices(config: Config, secret: string, log: Logger
     now,
     log,
   });
+  const admin = createAdminService({
+    operators: kyselyOperatorRepository(database.db),
+    accounts: repo,
+    readModel: kyselyAdminReadModel(database.db),
+    twoFactorEnabled: (userId) => twoFactor.isEnabled(userId),
+    fraudGuard,
+    audit,
+    refusals: async () =>
+      (await metrics.limitRefusals.get()).values.map((v) => ({ limit: String(v.labels.limit), count: v.value })),
+    dailyBudget: async () => {
+      const budget = limits?.smsDailyBudget;
+      return budget ? { used: await budget.used('all', now()), budget: budget.points } : undefined;
+    },
+    defaultRegion: config.defaultRegion,
+    now,
+    log,
+  });
   const retention = createRetentionSweep({ database, settings: config.retention, now, log, extra: [guardSqlStore.sweep] });
   retention.start();
   if (config.testPhoneNumbers.size > 0) {
@@ -194,6 +221,7 @@ export async function createServices(config: Config, secret: string, log: Logger
     verification,
     twoFactor,
     limits,
+    admin,
     fraudGuard,
     captcha,
     smsMessages,

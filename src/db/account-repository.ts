@@ -8,11 +8,12 @@ function isUniqueViolation(err: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
 }
 
-const toUser = (row: { id: string; phone: string; password_hash: string; created_at: number | string }): User => ({
+const toUser = (row: { id: string; phone: string; password_hash: string; created_at: number | string; disabled_at: number | string | null }): User => ({
   id: row.id,
   phone: row.phone,
   passwordHash: row.password_hash,
   createdAt: Number(row.created_at),
+  ...(row.disabled_at === null ? {} : { disabledAt: Number(row.disabled_at) }),
 });
 
 export function kyselyAccountRepository(db: Kysely<DatabaseSchema>): AccountRepository {
@@ -52,6 +53,9 @@ export function kyselyAccountRepository(db: Kysely<DatabaseSchema>): AccountRepo
         if (isUniqueViolation(err)) throw new PhoneTakenError(phone, { cause: err });
         throw err;
       }
+    },
+    async setDisabled(userId, disabledAt, now) {
+      await db.updateTable('users').set({ disabled_at: disabledAt, updated_at: now }).where('id', '=', userId).execute();
     },
     async createSession(tokenHash, session, now) {
       await db

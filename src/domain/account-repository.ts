@@ -5,6 +5,8 @@ export interface User {
   readonly phone: string;
   readonly passwordHash: string;
   readonly createdAt: number;
+  /** Set while an operator has disabled the account: no sign-in, no codes. */
+  readonly disabledAt?: number | undefined;
 }
 
 export interface Session {
@@ -34,6 +36,8 @@ export interface AccountRepository {
   findSession(tokenHash: string, now: number): Promise<Session | undefined>;
   deleteSession(tokenHash: string): Promise<void>;
   deleteSessionsOfUser(userId: string): Promise<number>;
+  /** Disables (a time) or re-enables (null) the account. */
+  setDisabled(userId: string, disabledAt: number | null, now: number): Promise<void>;
   /** Removes sessions that expired before `now`; resolves to how many. */
   deleteExpiredSessions(now: number): Promise<number>;
 }

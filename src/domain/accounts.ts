@@ -122,6 +122,8 @@ export function createAccountService(deps: AccountDeps): AccountService {
   }
 
   async function signInOrChallenge(user: User, method: 'password' | 'sms', client: ClientContext): Promise<SignedIn | TwoFactorChallenge> {
+    // After the password or code was right: only who proved the account learns it is disabled.
+    if (user.disabledAt !== undefined) throw new AppError('account_disabled');
     if (await twoFactor.isEnabled(user.id)) {
       const { ticket, expiresIn } = await twoFactor.issueTicket(user.id);
       return { twoFactorRequired: true, ticket, expiresIn };
@@ -194,6 +196,7 @@ export function createAccountService(deps: AccountDeps): AccountService {
       await twoFactor.takeTicket(ticket);
       const user = await repo.findUserById(userId);
       if (!user) throw new AppError('ticket_invalid', { field: 'ticket' });
+      if (user.disabledAt !== undefined) throw new AppError('account_disabled');
       await deps.audit.record({ type: 'sign_in', userId, phone: user.phone, client, detail: 'second_factor' });
       return startSession(user);
     },
@@ -265,7 +268,7 @@ export function createAccountService(deps: AccountDeps): AccountService {
       if (!token) throw new AppError('unauthorized');
       const session = await repo.findSession(hasher.token(token), deps.now());
       const user = session && (await repo.findUserById(session.userId));
-      if (!user) throw new AppError('unauthorized');
+      if (!user || user.disabledAt !== undefined) throw new AppError('unauthorized');
       return toPublic(user);
     },
 
