@@ -52,6 +52,8 @@ export interface TestAppOptions {
   sms?: RecordingSmsProvider;
   /** Use the providers SMS_PROVIDER names (with the message log), not the recording one. */
   providerFromConfig?: boolean;
+  /** SMS_OUTBOX_FILE inside the test's data folder (outbox.jsonl). */
+  outboxInDir?: boolean;
   /** Limit counters somewhere else than RATE_LIMIT_STORE says (e.g. a Redis backend with a test prefix). */
   limitBackend?: import('../../src/limits/index.js').LimitBackend;
   /** Built web pages to serve (default: web/dist, when it has been built). */
@@ -67,6 +69,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     CAPTCHA: 'off',
     LOG_LEVEL: 'info',
     ...options.env,
+    ...(options.outboxInDir ? { SMS_OUTBOX_FILE: join(dir, 'outbox.jsonl') } : {}),
   });
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
