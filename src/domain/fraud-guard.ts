@@ -130,11 +130,22 @@ export const BLOCK_CACHE_MS = 2000;
 
 const HOUR_MS = 3_600_000;
 
+type Destination = { prefix: string; country: string | undefined } | undefined;
+/**
+ * Parsing with the full metadata is the guard's largest CPU cost, and one send asks for the same
+ * number twice (admit, then sent): the last few hundred answers are kept.
+ */
+const recentDestinations = new Map<string, Destination>();
+
 /** "+86 1391234": the calling code, a space and the first national digits (how the console writes it). */
-export function destinationPrefix(phone: string, digits: number): { prefix: string; country: string | undefined } | undefined {
+export function destinationPrefix(phone: string, digits: number): Destination {
+  const key = `${digits}:${phone}`;
+  if (recentDestinations.has(key)) return recentDestinations.get(key);
   const parsed = parsePhoneNumberFromString(phone);
-  if (!parsed) return undefined;
-  return { prefix: `+${parsed.countryCallingCode} ${String(parsed.nationalNumber).slice(0, digits)}`, country: parsed.country };
+  const destination = parsed && { prefix: `+${parsed.countryCallingCode} ${String(parsed.nationalNumber).slice(0, digits)}`, country: parsed.country };
+  if (recentDestinations.size >= 512) recentDestinations.clear();
+  recentDestinations.set(key, destination);
+  return destination;
 }
 
 export const prefixScope = (prefix: string) => `prefix:${prefix}`;
