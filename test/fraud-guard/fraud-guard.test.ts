@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { E164 } from '../../src/domain/phone.js';
+import { backendAvailable, redisTestPrefix, TEST_REDIS_URL } from '../helpers/backends.js';
 import { createTestApp, post, type TestApp } from '../helpers/app.js';
 
 /**
@@ -152,5 +153,28 @@ describe('fraud guard', () => {
     for (let i = 0; i < 40; i++) expect(await sendOne(t, pumped(i))).toBe('sent');
     expect(await t.services.fraudGuard.blocks()).toEqual([]);
     expect(await t.services.fraudGuard.figures('prefix', 10)).toEqual([]);
+  });
+
+  const redisPrefix = redisTestPrefix();
+  it.runIf(backendAvailable('TEST_REDIS_URL'))('with Redis as the shared state: two instances see one block', async () => {
+    const env = { ...OPEN_LIMITS, REDIS_URL: TEST_REDIS_URL!, REDIS_KEY_PREFIX: redisPrefix };
+    t = await createTestApp({ env });
+    const other = await createTestApp({ env, clock: t.clock });
+    try {
+      // Sends alternate between the instances; the counts are shared, so the 20th send blocks the prefix.
+      for (let i = 0; i < 20; i++) expect(await sendOne(i % 2 === 0 ? t : other, pumped(i))).toBe('sent');
+      // The instance that made the block refuses at once; the other reads the block list at most
+      // BLOCK_CACHE_MS late (its copy is fresh, and the fake clock has not moved): one more SMS goes out there.
+      expect(await sendOne(other, pumped(20))).toBe('destination_blocked');
+      expect(await sendOne(t, pumped(21))).toBe('sent');
+      t.clock.advance(2_000);
+      expect(await sendOne(t, pumped(22))).toBe('destination_blocked');
+      expect(await other.services.fraudGuard.unblock('prefix:+86 1391234', { userId: 'operator-1' })).toBe(true);
+      expect(await sendOne(other, pumped(23))).toBe('sent');
+      t.clock.advance(2_000);
+      expect(await sendOne(t, pumped(24))).toBe('sent');
+    } finally {
+      await other.close();
+    }
   });
 });
