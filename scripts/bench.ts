@@ -178,6 +178,10 @@ async function main(): Promise<void> {
         SMS_PER_PREFIX_HOURLY: '1000000',
         SMS_DAILY_BUDGET: '100000000',
         CHECKS_PER_IP_HOURLY: '1000000',
+        // The fraud guard counts every send (its cost is measured) but never judges one: the bench's
+        // codes are never verified, and a blocked prefix would measure the cheapest refusal instead.
+        FRAUD_GUARD: 'block',
+        FRAUD_GUARD_MIN_SENDS: '1000000',
       },
     },
   );

@@ -9,6 +9,7 @@ import { endUserApi } from './http/end-user-api.js';
 import { registerApiDocs } from './http/openapi.js';
 import { healthRoutes } from './http/routes/health.js';
 import { registerVerifyApi } from './http/verify-api/index.js';
+import { installRequestMetrics, metricsRoutes } from './http/metrics.js';
 import { WEB_DIST, hasBuiltPages, webPages } from './http/web-pages.js';
 import type { Services } from './services.js';
 
@@ -60,6 +61,7 @@ export async function buildApp({ config, services, logger, webRoot = WEB_DIST }:
   app.removeContentTypeParser('text/plain');
   installErrorHandling(app);
   installBodyDeadline(app, config.requestTimeoutMs);
+  installRequestMetrics(app, services.metrics);
 
   // parseOptions are also the defaults of every setCookie/clearCookie: the session cookie's Domain.
   await app.register(cookie, config.sessionCookieDomain ? { parseOptions: { domain: config.sessionCookieDomain } } : {});
@@ -77,6 +79,7 @@ export async function buildApp({ config, services, logger, webRoot = WEB_DIST }:
   }
   await registerApiDocs(app);
 
+  await app.register(metricsRoutes, { metrics: services.metrics, token: config.metrics.token });
   await app.register(healthRoutes, { checks: services.checks });
   await app.register(endUserApi, { services, config });
   await registerVerifyApi(app, { verifyApi: services.verifyApi, apiKeys: services.apiKeys, accountSid: services.accountSid, now: services.now });

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import type { FraudGuardSettings as DomainFraudGuardSettings } from './domain/fraud-guard.js';
 
 import { CAPTCHA_KINDS, PURPOSES, type CaptchaKind, type Purpose } from './domain/purposes.js';
 
@@ -140,6 +141,14 @@ function parseTestNumbers(raw: string, ctx: z.RefinementCtx): ReadonlyMap<string
     numbers.set(match[1]!, match[2]!);
   }
   return numbers;
+}
+
+/** `FRAUD_GUARD_SAFE_PREFIXES`: "+86 1391234,+852" — E.164 prefixes, spaces ignored. */
+function parseSafePrefixes(raw: string, ctx: z.RefinementCtx): readonly string[] {
+  const prefixes = raw.split(',').map((s) => s.replace(/\s+/g, '')).filter(Boolean);
+  const bad = prefixes.find((p) => !/^\+[1-9]\d{0,14}$/.test(p));
+  if (bad) ctx.addIssue({ code: 'custom', message: `"${bad}" is not an E.164 prefix; write it like +86 1391234 or +852` });
+  return Object.freeze(prefixes);
 }
 
 const flag = z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true');
@@ -320,6 +329,32 @@ const envSchema = z.object({
   /** Let TEST_PHONE_NUMBERS work when NODE_ENV=production (app-store review). @default false */
   ALLOW_TEST_NUMBERS_IN_PRODUCTION: flag,
   // --- end of issue 6 block ---
+  // --- operations: fraud guard, metrics, retention (issue 14) ---
+  /** SMS-pumping guard by conversion: off, monitor (log, audit and metric only) or block. @default "block" */
+  FRAUD_GUARD: z.enum(['off', 'monitor', 'block'], { error: 'must be off, monitor or block' }).default('block'),
+  /** Sends a prefix needs in a window (hour or day) before its conversion is judged; a country needs ten times as many. @default 20 */
+  FRAUD_GUARD_MIN_SENDS: int(1, 1_000_000, 20),
+  /** Verified codes per sent code below which a prefix (or country) is blocked, from 0 to 1. @default 0.2 */
+  FRAUD_GUARD_MIN_CONVERSION: z.coerce
+    .number({ error: 'must be a number from 0 to 1' })
+    .min(0, { error: 'must be at least 0' })
+    .max(1, { error: 'must be at most 1' })
+    .default(0.2),
+  /** Hours a prefix or country stays blocked. @default 12 */
+  FRAUD_GUARD_BLOCK_HOURS: int(1, 24 * 30, 12),
+  /** Comma list of E.164 prefixes the guard never counts or blocks, e.g. "+86 1391234,+852". */
+  FRAUD_GUARD_SAFE_PREFIXES: z.string().default('').transform(parseSafePrefixes),
+  /** Bearer token that opens GET /metrics on the main port; unset, the main port answers 404 there. */
+  METRICS_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).max(512).optional(),
+  /** Port of a separate listener that serves only GET /metrics, without a token; unset for none. */
+  METRICS_PORT: z.coerce.number({ error: 'must be a port number' }).int().min(1).max(65535).optional(),
+  /** Address the metrics listener binds. @default "127.0.0.1" */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Days audit events are kept; older ones are deleted by the background sweep. @default 180 */
+  AUDIT_RETENTION_DAYS: int(1, 36_500, 180),
+  /** Days SMS message log rows are kept. @default 90 */
+  SMS_LOG_RETENTION_DAYS: int(1, 36_500, 90),
+  // --- end of issue 14 block ---
   /** pino level. @default "info" */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Default region for numbers written without +country code. @default "CN" */
@@ -450,7 +485,14 @@ export interface Config {
   /** Origins allowed to call the API from a browser, with credentials. */
   readonly corsOrigins: readonly string[];
   readonly sessionCookieDomain: string | undefined;
+  readonly fraudGuard: FraudGuardSettings;
+  /** GET /metrics: with a Bearer token on the main port, and/or on its own listener. */
+  readonly metrics: { readonly token: string | undefined; readonly port: number | undefined; readonly host: string };
+  readonly retention: { readonly auditDays: number; readonly smsLogDays: number };
 }
+
+/** The SMS-pumping guard's settings from the environment (docs/security.md). */
+export type FraudGuardSettings = Omit<DomainFraudGuardSettings, 'prefixDigits' | 'exemptNumbers'>;
 
 /** The abuse limits (see docs/security.md). Counts are per fixed window: a clock hour or a UTC day. */
 export interface LimitSettings {
@@ -662,6 +704,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     webhooks: Object.freeze({ urls: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, timeoutMs: e.WEBHOOK_TIMEOUT_MS }),
     corsOrigins: e.CORS_ORIGINS,
     sessionCookieDomain: e.SESSION_COOKIE_DOMAIN,
+    fraudGuard: Object.freeze({
+      mode: e.FRAUD_GUARD,
+      minSends: e.FRAUD_GUARD_MIN_SENDS,
+      minConversion: e.FRAUD_GUARD_MIN_CONVERSION,
+      blockHours: e.FRAUD_GUARD_BLOCK_HOURS,
+      safePrefixes: e.FRAUD_GUARD_SAFE_PREFIXES,
+    }),
+    metrics: Object.freeze({ token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST }),
+    retention: Object.freeze({ auditDays: e.AUDIT_RETENTION_DAYS, smsLogDays: e.SMS_LOG_RETENTION_DAYS }),
   });
 }
 

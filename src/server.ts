@@ -4,6 +4,7 @@ import { withEnvFile } from './env-file.js';
 import { createLogger } from './logger.js';
 import { resolveSecret } from './secret.js';
 import { createServices } from './services.js';
+import { startMetricsListener } from './http/metrics.js';
 
 /** A `.env` in the working directory, when there is one, under the process's own environment. */
 const ENV_FILE = '.env';
@@ -31,12 +32,17 @@ async function main(): Promise<void> {
   }
   const services = await createServices(config, resolveSecret(config), logger);
   const app = await buildApp({ config, services, logger });
+  const metricsListener =
+    config.metrics.port === undefined
+      ? undefined
+      : await startMetricsListener(services.metrics.registry, { host: config.metrics.host, port: config.metrics.port, log: logger });
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    metricsListener?.close();
     await app.close();
     await services.close();
     process.exit(0);

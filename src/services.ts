@@ -4,6 +4,8 @@ import { imageCaptcha } from './captcha/image-captcha.js';
 import { siteverifyCaptcha } from './captcha/siteverify-captcha.js';
 import type { CaptchaKind, Config } from './config.js';
 import { kyselyAccountRepository } from './db/account-repository.js';
+import { kyselyAdminReadModel, kyselyOperatorRepository } from './db/admin-repository.js';
+import { createAdminService, type AdminService } from './domain/admin.js';
 import { openDatabase, type Database } from './db/database.js';
 import { kyselySmsMessageLog } from './db/sms-message-repository.js';
 import { kyselyAuditLogRepository } from './db/audit-log.js';
@@ -15,8 +17,12 @@ import { createLimits, memoryLimitBackend, sqliteLimitBackend, type LimitBackend
 import { postgresLimitBackend, redisLimitBackend } from './limits/index.js';
 import { migrateDatabase } from './db/migrate.js';
 import { createAccountService, type AccountService, type PasswordHashing } from './domain/accounts.js';
-import { createHasher } from './domain/codes.js';
 import { allowedRegionsWithCallingCodes } from './domain/phone.js';
+import { createRetentionSweep, type RetentionSweep } from './db/retention.js';
+import { createHasher } from './domain/codes.js';
+import { createFraudGuard, type FraudGuard } from './domain/fraud-guard.js';
+import { redisFraudGuardStore } from './stores/fraud-guard-redis.js';
+import { sqlFraudGuardStore } from './stores/fraud-guard-store.js';
 import type { Logger } from './domain/logger.js';
 import { createVerificationEngine } from './domain/engine.js';
 import type { VerificationEvents } from './domain/ports.js';
@@ -24,6 +30,8 @@ import { createVerificationService, type VerificationService } from './domain/ve
 import { accountSidFor, createApiKeys, createVerifyApi, type ApiKeys, type VerifyApi } from './domain/verify-api.js';
 import { kyselyApiKeyRepository, kyselyVerifyRepository } from './db/verify-repository.js';
 import { createSmsProvider } from './sms/index.js';
+import { createMetrics, type Metrics } from './metrics/index.js';
+import { countedLimits, countedMessageLog, countedVerification } from './metrics/instrument.js';
 import type { SmsMessageLog } from './sms/message-log.js';
 import type { SmsProvider } from './sms/provider.js';
 import { createStateStores, type StateStores } from './stores/index.js';
@@ -35,6 +43,7 @@ import { createSigningKeys, kyselySigningKeyRepository, type SigningKeys } from 
 import { kyselyDeliveryRepository, type DeliveryRepository } from './webhooks/deliveries.js';
 import { kyselyWebhookOutbox, type WebhookOutbox } from './webhooks/outbox.js';
 import { createWebhookWorker, type WebhookWorker } from './webhooks/worker.js';
+import { AppError } from './errors.js';
 
 /** Everything the HTTP layer calls, built from the config. */
 export interface Services {
@@ -47,6 +56,10 @@ export interface Services {
   /** `AC` + 32 hex, fixed per deployment (derived from SECRET). */
   readonly accountSid: string;
   readonly limits: Limits;
+  /** The admin console's operations (operators only; routes under /api/admin). */
+  readonly admin: AdminService;
+  /** The SMS-pumping guard, for the console and the metrics. */
+  readonly fraudGuard: FraudGuard;
   readonly captcha: Captcha;
   /** Every SMS attempt and its delivery reports. */
   readonly smsMessages: SmsMessageLog;
@@ -60,6 +73,10 @@ export interface Services {
     /** Undefined without WEBHOOK_URL. Not started here: server.ts starts it, tests drive deliverDue(). */
     readonly worker: WebhookWorker | undefined;
   };
+  /** Deletes audit events and message log rows past their retention (started by the services). */
+  readonly retention: RetentionSweep;
+  /** Prometheus metrics of this instance (GET /metrics). */
+  readonly metrics: Metrics;
   readonly publicConfig: {
     readonly captcha: CaptchaKind;
     /** Turnstile / hCaptcha site key for the page's widget; absent for image and off. */
@@ -142,9 +159,28 @@ export async function createServices(config: Config, secret: string, log: Logger
     config.webhooks.urls.length > 0 && config.webhooks.secret
       ? createWebhookWorker({ deliveries, secret: config.webhooks.secret, timeoutMs: config.webhooks.timeoutMs, now, log })
       : undefined;
-  const smsMessages = kyselySmsMessageLog(database.db);
-  const limits = createLimits(config.limits, overrides.limitBackend ?? limitBackendFor(config, database, stores));
+  let fraudGuard: FraudGuard | undefined;
+  let limits: Limits | undefined;
+  const metrics = createMetrics({
+    fraudGuardBlocks: () => (fraudGuard?.knownBlocks() ?? []).map((b) => ({ kind: b.scope.startsWith('country:') ? 'country' : 'prefix' })),
+    dailyBudgetUsedRatio: async () => {
+      const budget = limits?.smsDailyBudget;
+      return budget ? (await budget.used('all', now())) / budget.points : undefined;
+    },
+  });
+  if (!overrides.sms) for (const provider of config.smsProvider) metrics.circuitOpen.set({ provider }, 0);
+  const smsMessages = countedMessageLog(kyselySmsMessageLog(database.db), metrics);
+  limits = countedLimits(createLimits(config.limits, overrides.limitBackend ?? limitBackendFor(config, database, stores)), metrics);
   const audit = createAuditLog(kyselyAuditLogRepository(database.db), now, log);
+  // The guard's counters are shared state: Redis when configured, else the database.
+  const guardSqlStore = sqlFraudGuardStore(database.db);
+  fraudGuard = createFraudGuard({
+    store: stores.redis && config.redis ? redisFraudGuardStore(stores.redis, { keyPrefix: config.redis.keyPrefix }) : guardSqlStore,
+    settings: { ...config.fraudGuard, prefixDigits: config.limits.prefixDigits, exemptNumbers: config.testPhoneNumbers },
+    audit,
+    log,
+    now,
+  });
   const captcha = (() => {
     switch (config.captcha) {
       case 'off':
@@ -157,7 +193,9 @@ export async function createServices(config: Config, secret: string, log: Logger
     }
   })();
 
-  const sms = overrides.sms ?? createSmsProvider(config, { log, messages: smsMessages, now });
+  const sms =
+    overrides.sms ??
+    createSmsProvider(config, { log, messages: smsMessages, now, onCircuitChange: (provider, open) => metrics.circuitOpen.set({ provider }, open ? 1 : 0) });
   const engineSettings = {
     providerTimeoutMs: config.smsProviderTimeoutMs,
     allowedCountries: config.limits.allowedCountries,
@@ -166,14 +204,30 @@ export async function createServices(config: Config, secret: string, log: Logger
     ipv6LimitPrefix: config.limits.ipv6LimitPrefix,
   };
   // One engine for both clients: the sign-up protocol and the Verify API.
-  const engine = createVerificationEngine({ codes: stores.codes, sms, hasher, limits, audit, events: overrides.events, settings: engineSettings, now, log });
-  const verification = createVerificationService({
+  const engine = createVerificationEngine({
+    codes: stores.codes,
+    sms,
+    hasher,
+    limits,
+    audit,
+    events: overrides.events,
+    guard: config.fraudGuard.mode === 'off' ? undefined : fraudGuard,
+    settings: engineSettings,
+    now,
+    log,
+  });
+  const verification = countedVerification(createVerificationService({
     engine,
     codes: stores.codes,
     captcha,
     sms,
     hasher,
-    accountIdOf: async (phone) => (await repo.findUserByPhone(phone))?.id,
+    accountIdOf: async (phone) => {
+      const user = await repo.findUserByPhone(phone);
+      // A disabled account receives no codes (admin console); the send answers account_disabled.
+      if (user?.disabledAt !== undefined) throw new AppError('account_disabled', { field: 'phone' });
+      return user?.id;
+    },
     limits,
     audit,
     settings: {
@@ -185,7 +239,7 @@ export async function createServices(config: Config, secret: string, log: Logger
     },
     now,
     log,
-  });
+  }), metrics);
   const verifyApi = createVerifyApi({
     engine,
     repo: kyselyVerifyRepository(database.db),
@@ -235,6 +289,25 @@ export async function createServices(config: Config, secret: string, log: Logger
     now,
     log,
   });
+  const admin = createAdminService({
+    operators: kyselyOperatorRepository(database.db),
+    accounts: repo,
+    readModel: kyselyAdminReadModel(database.db),
+    twoFactorEnabled: (userId) => twoFactor.isEnabled(userId),
+    fraudGuard,
+    audit,
+    refusals: async () =>
+      (await metrics.limitRefusals.get()).values.map((v) => ({ limit: String(v.labels.limit), count: v.value })),
+    dailyBudget: async () => {
+      const budget = limits?.smsDailyBudget;
+      return budget ? { used: await budget.used('all', now()), budget: budget.points } : undefined;
+    },
+    defaultRegion: config.defaultRegion,
+    now,
+    log,
+  });
+  const retention = createRetentionSweep({ database, settings: config.retention, now, log, extra: [guardSqlStore.sweep] });
+  retention.start();
   if (config.testPhoneNumbers.size > 0) {
     log.warn({ count: config.testPhoneNumbers.size }, 'TEST_PHONE_NUMBERS is set: those numbers take a fixed code and skip the SMS provider and the limits');
   }
@@ -247,11 +320,15 @@ export async function createServices(config: Config, secret: string, log: Logger
     apiKeys,
     accountSid: accountSidFor(secret),
     limits,
+    admin,
+    fraudGuard,
     captcha,
     smsMessages,
     checks: stores.checks,
     signingKeys,
     webhooks: { outbox, deliveries, worker },
+    metrics,
+    retention,
     publicConfig: {
       captcha: config.captcha,
       ...(config.captchaService ? { captchaSiteKey: config.captchaService.siteKey } : {}),
@@ -262,7 +339,8 @@ export async function createServices(config: Config, secret: string, log: Logger
     now,
     async close() {
       await worker?.stop();
-      await limits.close();
+      retention.stop();
+      await limits!.close();
       await stores.close();
       await database.close();
     },

@@ -10,12 +10,20 @@ function isUniqueViolation(err: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
 }
 
-const toUser = (row: { id: string; phone: string; password_hash: string; created_at: number | string; credential_version: number | string }): User => ({
+const toUser = (row: {
+  id: string;
+  phone: string;
+  password_hash: string;
+  created_at: number | string;
+  credential_version: number | string;
+  disabled_at: number | string | null;
+}): User => ({
   id: row.id,
   phone: row.phone,
   passwordHash: row.password_hash,
   createdAt: Number(row.created_at),
   credentialVersion: Number(row.credential_version),
+  ...(row.disabled_at === null ? {} : { disabledAt: Number(row.disabled_at) }),
 });
 
 /**
@@ -81,6 +89,9 @@ export function kyselyAccountRepository(
         if (isUniqueViolation(err)) throw new PhoneTakenError(phone, { cause: err });
         throw err;
       }
+    },
+    async setDisabled(userId, disabledAt, now) {
+      await db.updateTable('users').set({ disabled_at: disabledAt, updated_at: now }).where('id', '=', userId).execute();
     },
     async bumpCredentialVersion(userId) {
       const row = await db

@@ -10,6 +10,7 @@ import * as m005 from './migrations/005_session_devices.js';
 import * as m006 from './migrations/006_credential_versions.js';
 import * as m007 from './migrations/007_verify_api.js';
 import * as m008 from './migrations/008_tokens_webhooks.js';
+import * as m009 from './migrations/009_operations.js';
 
 /** Every migration, in order. Listed here, not read from disk, so the built service needs no migration folder. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '006_credential_versions': m006,
   '007_verify_api': m007,
   '008_tokens_webhooks': m008,
+  '009_operations': m009,
 };
 
 /** Names of every migration, in order. */

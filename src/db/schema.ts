@@ -18,6 +18,33 @@ export interface DatabaseSchema {
   refresh_token_families: RefreshTokenFamiliesTable;
   refresh_tokens: RefreshTokensTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  fraud_guard_counts: FraudGuardCountsTable;
+  fraud_guard_blocks: FraudGuardBlocksTable;
+  operators: OperatorsTable;
+}
+
+/** The fraud guard's five-minute buckets (migration 009); see src/domain/fraud-guard.ts. */
+export interface FraudGuardCountsTable {
+  scope: string;
+  bucket: number;
+  sent: number;
+  verified: number;
+}
+
+export interface FraudGuardBlocksTable {
+  scope: string;
+  blocked_at: number;
+  until: number;
+  enforced: number;
+  window: string;
+  sent: number;
+  verified: number;
+}
+
+/** Users who may open the admin console (npm run admin -- grant). */
+export interface OperatorsTable {
+  user_id: string;
+  granted_at: number;
 }
 
 export interface UsersTable {
@@ -29,6 +56,8 @@ export interface UsersTable {
   updated_at: number;
   /** Bumped by every credential change (password reset, phone change, 2FA on); migration 006. */
   credential_version: Generated<number>;
+  /** Set while an operator has disabled the account (migration 009). */
+  disabled_at: number | null;
 }
 
 export interface SessionsTable {

@@ -12,6 +12,8 @@ export interface User {
    * stored with the version its sign-in proved and works only while it is still the user's.
    */
   readonly credentialVersion: number;
+  /** Set while an operator has disabled the account: no sign-in, no codes. */
+  readonly disabledAt?: number | undefined;
 }
 
 export interface Session {
@@ -74,6 +76,8 @@ export interface AccountRepository {
   /** Ends every session of the user but `keepTokenHash`; resolves to how many ended. */
   deleteOtherSessions(userId: string, keepTokenHash: string): Promise<number>;
   deleteSessionsOfUser(userId: string): Promise<number>;
+  /** Disables (a time) or re-enables (null) the account. */
+  setDisabled(userId: string, disabledAt: number | null, now: number): Promise<void>;
   /** Removes sessions that expired before `now`; resolves to how many. */
   deleteExpiredSessions(now: number): Promise<number>;
 }

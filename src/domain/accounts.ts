@@ -215,6 +215,8 @@ export function createAccountService(deps: AccountDeps): AccountService {
   });
 
   async function signInOrChallenge(user: User, method: 'password' | 'sms', client: ClientContext): Promise<SignedIn | TwoFactorChallenge> {
+    // After the password or code was right: only who proved the account learns it is disabled.
+    if (user.disabledAt !== undefined) throw new AppError('account_disabled');
     const firstFactor = method === 'password' ? 'pwd' : 'sms';
     if (await twoFactor.isEnabled(user.id)) {
       const { ticket, expiresIn } = await twoFactor.issueTicket(user.id, user.credentialVersion, firstFactor);
@@ -248,7 +250,8 @@ export function createAccountService(deps: AccountDeps): AccountService {
   async function signedIn(token: string | undefined): Promise<{ user: User; tokenHash: string }> {
     const session = await sessionOf(token);
     const user = session && (await repo.findUserById(session.userId));
-    if (!session || !user) throw new AppError('unauthorized');
+    // A disabled account's sessions stop working at once, whichever token they are presented with.
+    if (!session || !user || user.disabledAt !== undefined) throw new AppError('unauthorized');
     const now = deps.now();
     if (now - (session.lastSeenAt ?? 0) >= SESSION_TOUCH_INTERVAL_MS) {
       // A missed update only makes "last seen" older: it must not fail the request.
@@ -329,6 +332,7 @@ export function createAccountService(deps: AccountDeps): AccountService {
       const { firstFactor } = await twoFactor.takeTicket(ticket);
       const user = await repo.findUserById(userId);
       if (!user) throw new AppError('ticket_invalid', { field: 'ticket' });
+      if (user.disabledAt !== undefined) throw new AppError('account_disabled');
       // The session carries the version the ticket's password proved: a reset since then kills it.
       const amr: AuthMethod[] = [...(firstFactor ? [firstFactor] : []), 'otp', 'mfa'];
       const signedIn = await startSession(user, credentialVersion, 'ticket_invalid', client, amr, [signedInEvent(user, amr)]);

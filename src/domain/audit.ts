@@ -20,6 +20,16 @@ export const AUDIT_EVENT_TYPES = [
   'sessions_revoked',
   'recovery_codes_regenerated',
   'refresh_token_reused',
+  // Issue 14: the fraud guard and the operators' actions in the admin console.
+  'fraud_guard_blocked',
+  'fraud_guard_unblocked',
+  'operator_granted',
+  'operator_revoked',
+  'admin_user_viewed',
+  'admin_phone_revealed',
+  'admin_sessions_ended',
+  'account_disabled',
+  'account_enabled',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

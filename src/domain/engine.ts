@@ -9,6 +9,7 @@ import { maskPhone, phonePrefix, phoneRegion, type E164 } from './phone.js';
 import type { Clock, CodeKey, CodeStore, LimitDecision, Limits, PendingCode, RateLimit, SmsProvider, VerificationEvents } from './ports.js';
 import { SmsSendError } from './ports.js';
 import type { Purpose } from './purposes.js';
+import type { DeliveryGuard } from './fraud-guard.js';
 
 /**
  * The verification engine: issues, checks, cancels and approves a code for a scope (a sign-up
@@ -55,6 +56,8 @@ export interface EngineDeps {
   readonly limits: Limits;
   readonly audit: AuditLog;
   readonly events?: VerificationEvents | undefined;
+  /** The SMS-pumping guard (src/domain/fraud-guard.ts): asked before a send, told of each SMS and each right code. */
+  readonly guard?: DeliveryGuard | undefined;
   readonly settings: EngineSettings;
   readonly now: Clock;
   readonly log: Logger;
@@ -253,6 +256,9 @@ export function createVerificationEngine(deps: EngineDeps): VerificationEngine {
         return { phone, expiresIn: policy.ttlSeconds, resendAfter: 0, handle: pending.codeHash };
       }
 
+      // A blocked destination costs no captcha, no limit point and no provider call.
+      await deps.guard?.admit(phone);
+
       if (policy.maxSends !== undefined && (request.sendsSoFar ?? 0) >= policy.maxSends) {
         log.info({ phone: maskPhone(phone), scope }, 'send refused: sends per verification used up');
         throw new AppError('rate_limited', { retryAfter: policy.ttlSeconds }, { reason: 'max_sends' });
@@ -312,6 +318,8 @@ export function createVerificationEngine(deps: EngineDeps): VerificationEngine {
         throw new AppError(SMS_FAILURE_TO_ERROR[failure.kind], failure.kind === 'invalid_number' ? { field: 'phone' } : {});
       }
       log.info({ provider: deps.sms.name, phone: maskPhone(phone), scope }, 'sms sent');
+      // A privacy notice counts too: to the guard, SMS that nobody verifies look the same.
+      await deps.guard?.sent(phone);
       const detail = request.auditDetail ?? scope;
       await deps.audit.record({
         type: 'sms_sent',
@@ -353,6 +361,7 @@ export function createVerificationEngine(deps: EngineDeps): VerificationEngine {
       if (result.outcome !== 'wrong') await failure?.release();
       switch (result.outcome) {
         case 'valid': {
+          await deps.guard?.verified(phone);
           await notify('codeApproved', { scope, phone, at: deps.now(), verificationSid });
           return { restore: () => codes.restore(key, result.consumed, deps.now()) };
         }

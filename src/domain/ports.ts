@@ -82,6 +82,8 @@ export interface RateLimit {
    * two instances sharing Redis). Refused once the window's points are spent.
    */
   take(key: string, now: number): Promise<LimitDecision>;
+  /** Points of `key` used in the window holding `now`, without taking one (the daily budget gauge). */
+  used(key: string, now: number): Promise<number>;
 }
 
 /** Every rule the service enforces, built from the config by `createLimits`. */

@@ -5,6 +5,7 @@ import type { Services } from '../services.js';
 import { sessionTokenOf } from './session-cookie.js';
 import { installEndUserErrorHandler } from './error-handler.js';
 import { accountSettingsRoutes } from './routes/account-settings.js';
+import { adminRoutes } from './routes/admin.js';
 import { accountRoutes } from './routes/accounts.js';
 import { smsCallbackRoutes } from './routes/sms-callbacks.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -37,4 +38,5 @@ export const endUserApi: FastifyPluginAsync<{ services: Services; config: Config
   await app.register(twoFactorRoutes, { services });
   await app.register(accountSettingsRoutes, { services });
   await app.register(tokenRoutes, { services });
+  await app.register(adminRoutes, { admin: services.admin, accounts: services.accounts });
 };

@@ -144,6 +144,7 @@ export async function registerApiDocs(app: FastifyInstance): Promise<void> {
         { name: 'two-factor', description: 'TOTP second factor and recovery codes' },
         { name: 'delivery-reports', description: 'Delivery reports from the SMS providers (only with SMS_CALLBACK_TOKEN)' },
         { name: 'operations', description: 'Health checks for process managers and load balancers' },
+        { name: 'admin', description: 'Admin console: operators with 2FA on only (npm run admin -- grant)' },
       ],
       components: {
         securitySchemes: {

@@ -27,6 +27,7 @@ export function fixedWindowLimit(backend: LimitBackend, options: FixedWindowOpti
   const windowMs = options.windowSeconds * 1000;
   const limiter = backend.limiter({ keyPrefix: options.name, points: options.points, duration: options.windowSeconds });
 
+  const counterKeyOf = (key: string, now: number) => (aligned ? `${key}@${Math.floor(now / windowMs)}` : key);
   return {
     name: options.name,
     points: options.points,
@@ -53,6 +54,13 @@ export function fixedWindowLimit(backend: LimitBackend, options: FixedWindowOpti
           return { allowed: false, retryAfterMs: retryAfterMs(err) };
         }
         // The counter store did not answer: 503, and the request fails closed.
+        throw new DependencyUnavailableError(`limit store (${backend.name})`, { cause: err });
+      }
+    },
+    async used(key, now) {
+      try {
+        return (await limiter.get(counterKeyOf(key, now)))?.consumedPoints ?? 0;
+      } catch (err) {
         throw new DependencyUnavailableError(`limit store (${backend.name})`, { cause: err });
       }
     },

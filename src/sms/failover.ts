@@ -12,6 +12,8 @@ export interface FailoverOptions {
   /** Consecutive failures that open a provider's circuit, and how long it stays open before a probe. */
   readonly breaker: { readonly failures: number; readonly halfOpenAfterMs: number };
   readonly log: Logger;
+  /** Told when a provider's circuit opens (true) or closes again (false), for the metrics. */
+  readonly onCircuitChange?: ((provider: string, open: boolean) => void) | undefined;
 }
 
 /** A verdict about the number or its limits: another provider would be told the same, and the provider is healthy. */
@@ -44,14 +46,16 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal, provider: string
  */
 export function failoverSmsProvider(providers: readonly SmsProvider[], options: FailoverOptions) {
   if (providers.length === 0) throw new Error('failoverSmsProvider needs at least one provider');
-  const guarded = providers.map((provider) => ({
-    provider,
-    breaker: circuitBreaker(
+  const guarded = providers.map((provider) => {
+    const breaker = circuitBreaker(
       // Only failures that say something about the provider count against it.
       handleWhen((err) => !(err instanceof SmsSendError && isVerdictAboutNumber(err))),
       { halfOpenAfter: options.breaker.halfOpenAfterMs, breaker: new ConsecutiveBreaker(options.breaker.failures) },
-    ),
-  }));
+    );
+    breaker.onBreak(() => options.onCircuitChange?.(provider.name, true));
+    breaker.onReset(() => options.onCircuitChange?.(provider.name, false));
+    return { provider, breaker };
+  });
 
   const noticeCapable = guarded.filter(({ provider }) => provider.sendsNotices !== false);
   return {

@@ -14,6 +14,8 @@ export interface SmsProviderDeps {
   readonly messages: SmsMessageLog;
   /** The service clock, for the message log's timestamps (providers sign with the real clock). */
   readonly now: () => number;
+  /** Told when a provider's circuit breaker opens or closes. */
+  readonly onCircuitChange?: (provider: string, open: boolean) => void;
 }
 
 /** The one place that turns a provider name into a provider; each provider checks its own settings. */
@@ -36,5 +38,5 @@ function createOne(name: SmsProviderName, config: Config): SmsProvider {
  */
 export function createSmsProvider(config: Config, deps: SmsProviderDeps): SmsProvider {
   const providers = config.smsProvider.map((name) => recordedSmsProvider(createOne(name, config), deps.messages, deps));
-  return failoverSmsProvider(providers, { timeoutMs: config.smsProviderTimeoutMs, breaker: config.smsCircuit, log: deps.log });
+  return failoverSmsProvider(providers, { timeoutMs: config.smsProviderTimeoutMs, breaker: config.smsCircuit, log: deps.log, onCircuitChange: deps.onCircuitChange });
 }

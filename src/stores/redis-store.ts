@@ -90,7 +90,7 @@ function withScripts(client: RedisClient): ScriptCommands {
  * Errors that mean "Redis is not there" become DependencyUnavailableError (503). A reply that
  * says our script or command is wrong is a bug and stays as it is (500).
  */
-function asDependencyFailure(err: unknown): unknown {
+export function asDependencyFailure(err: unknown): unknown {
   const isBug = err instanceof Error && err.name === 'ReplyError' && /^(ERR|WRONGTYPE|NOSCRIPT)/.test(err.message);
   return isBug ? err : new DependencyUnavailableError('redis', { cause: err });
 }

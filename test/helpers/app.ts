@@ -50,6 +50,10 @@ export interface TestAppOptions {
   dir?: string;
   clock?: FakeClock;
   sms?: RecordingSmsProvider;
+  /** Use the providers SMS_PROVIDER names (with the message log), not the recording one. */
+  providerFromConfig?: boolean;
+  /** SMS_OUTBOX_FILE inside the test's data folder (outbox.jsonl). */
+  outboxInDir?: boolean;
   /** Limit counters somewhere else than RATE_LIMIT_STORE says (e.g. a Redis backend with a test prefix). */
   limitBackend?: import('../../src/limits/index.js').LimitBackend;
   /** Built web pages to serve (default: web/dist, when it has been built). */
@@ -67,6 +71,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     CAPTCHA: 'off',
     LOG_LEVEL: 'info',
     ...options.env,
+    ...(options.outboxInDir ? { SMS_OUTBOX_FILE: join(dir, 'outbox.jsonl') } : {}),
   });
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -81,7 +86,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const database = config.sqlitePath === undefined ? undefined : openSqliteDatabase(config.sqlitePath);
   const services = await createServices(config, TEST_SECRET, logger, {
     now: clock.now,
-    sms,
+    ...(options.providerFromConfig ? {} : { sms }),
     captchaText: () => CAPTCHA_TEXT,
     ...(database ? { database } : {}),
     ...(options.limitBackend ? { limitBackend: options.limitBackend } : {}),

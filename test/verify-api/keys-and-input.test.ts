@@ -161,6 +161,27 @@ describe('Verify API limits and regions', () => {
   });
 });
 
+describe('Verify API and the fraud guard', () => {
+  let t: VerifyTestApp;
+  let service: string;
+  beforeAll(async () => {
+    t = await createVerifyTestApp({ env: { FRAUD_GUARD: 'block', FRAUD_GUARD_MIN_SENDS: '3', SMS_PER_PREFIX_HOURLY: '1000' } });
+    service = await t.createService();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('a prefix whose codes are never verified is blocked: 403 60410 before the provider is called', async () => {
+    for (let i = 0; i < 3; i++) {
+      expect((await t.call('POST', `/v2/Services/${service}/Verifications`, { To: `+86139123400${i}`, Channel: 'sms' })).status).toBe(201);
+    }
+    const sent = t.sms.sent.length;
+    expectTwilioError(await t.call('POST', `/v2/Services/${service}/Verifications`, { To: '+8613912340009', Channel: 'sms' }), 60410, 403);
+    expect(t.sms.sent).toHaveLength(sent);
+  });
+});
+
 describe('npm run apikey', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sms-verify-apikey-'));
   const cliEnv = { ...process.env, DATABASE_URL: `sqlite:${join(dir, 'keys.db')}`, SECRET: TEST_SECRET, LOG_LEVEL: 'warn' };

@@ -13,7 +13,7 @@ declare module 'vue-router' {
   }
 }
 
-/** Every page is in the one bundle: it is small, and a sign-in page should not wait on a second request. The paths are part of the contract (README, tests): /register, /login, /reset, /account. */
+/** Every end-user page is in the one bundle: it is small, and a sign-in page should not wait on a second request. The paths are part of the contract (README, tests): /register, /login, /reset, /account. */
 export function createAppRouter() {
   return createRouter({
     history: createWebHistory(),
@@ -24,6 +24,19 @@ export function createAppRouter() {
       { path: '/login', component: LoginPage, meta: { title: 'login' } },
       { path: '/reset', component: ResetPage, meta: { title: 'reset' } },
       { path: '/account', component: AccountPage, meta: { title: 'account' } },
+      // The console is its own chunk: ECharts is several times the size of every other page together,
+      // and only operators need it.
+      {
+        path: '/admin',
+        component: () => import('./admin/AdminLayout.vue'),
+        meta: { title: 'admin' },
+        children: [
+          { path: '', component: () => import('./admin/AdminOverview.vue'), meta: { title: 'admin' } },
+          { path: 'messages', component: () => import('./admin/AdminMessages.vue'), meta: { title: 'admin' } },
+          { path: 'users', component: () => import('./admin/AdminUsers.vue'), meta: { title: 'admin' } },
+          { path: 'fraud-guard', component: () => import('./admin/AdminFraudGuard.vue'), meta: { title: 'admin' } },
+        ],
+      },
       { path: '/:unknown(.*)*', component: NotFoundPage, meta: { title: 'notFound' } },
     ],
   });

@@ -35,6 +35,8 @@ function fromDomain(err: AppError): TwilioError {
   const map: Partial<Record<ErrorCode, TwilioError>> = {
     invalid_phone: invalidParameter('To'),
     region_not_allowed: { status: 403, code: 60605, message: 'Verification delivery attempt blocked: the destination region is not allowed' },
+    // Our fraud guard blocked the destination prefix or country, as Twilio's Fraud Guard answers.
+    destination_blocked: { status: 403, code: 60410, message: 'Verification delivery attempt blocked' },
     code_attempts_exceeded: { status: 429, code: 60202, message: 'Max check attempts reached' },
     // The provider could not deliver, whatever its reason: Twilio answers its own delivery outages as a service outage.
     sms_send_failed: UNAVAILABLE,

@@ -1,0 +1,194 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { AdminService, UserDetail } from '../../domain/admin.js';
+import type { AccountService } from '../../domain/accounts.js';
+import { clientOf } from '../client-context.js';
+import { ErrorResponse } from '../schemas.js';
+import { sessionTokenOf } from '../session-cookie.js';
+
+const errors = { '4xx': ErrorResponse, '5xx': ErrorResponse };
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+const Millis = Type.Number({ description: 'Epoch milliseconds' });
+
+const Windows = Type.Object({
+  hour: Type.Object({ sent: Type.Integer(), verified: Type.Integer() }),
+  day: Type.Object({ sent: Type.Integer(), verified: Type.Integer() }),
+});
+const ScopeFigures = Type.Object({
+  scope: Type.String({ description: '"prefix:+86 1391234" or "country:CN"' }),
+  kind: Type.String(),
+  target: Type.String({ description: '"+86 1391234" or "CN"' }),
+  windows: Windows,
+});
+const Block = Type.Object({
+  scope: Type.String(),
+  blockedAt: Millis,
+  until: Millis,
+  enforced: Type.Boolean({ description: 'false: FRAUD_GUARD=monitor only flagged it' }),
+  window: Type.String(),
+  sent: Type.Integer(),
+  verified: Type.Integer(),
+});
+const Message = Type.Object({
+  id: Type.String(),
+  provider: Type.String(),
+  phoneMasked: Type.String(),
+  purpose: Type.String(),
+  status: Type.String(),
+  errorCode: Nullable(Type.String()),
+  fee: Nullable(Type.Number()),
+  createdAt: Millis,
+  updatedAt: Millis,
+});
+const UserDetailSchema = Type.Object({
+  id: Type.String(),
+  phone: Type.String(),
+  createdAt: Millis,
+  disabledAt: Nullable(Millis),
+  twoFactorEnabled: Type.Boolean(),
+  operator: Type.Boolean(),
+  sessions: Type.Array(Type.Object({ createdAt: Millis, expiresAt: Millis })),
+  activity: Type.Array(
+    Type.Object({
+      type: Type.String(),
+      at: Millis,
+      phoneMasked: Nullable(Type.String()),
+      ip: Nullable(Type.String()),
+      userAgent: Nullable(Type.String()),
+      detail: Nullable(Type.String()),
+    }),
+  ),
+});
+const OverviewSchema = Type.Object({
+  since: Millis,
+  smsPerHour: Type.Array(Type.Object({ hour: Millis, provider: Type.String(), status: Type.String(), count: Type.Integer(), fee: Type.Number() })),
+  delivery: Type.Object({ delivered: Type.Integer(), undelivered: Type.Integer(), rate: Nullable(Type.Number()) }),
+  fees: Type.Array(Type.Object({ provider: Type.String(), fee: Type.Number() })),
+  countries: Type.Array(ScopeFigures),
+  worstPrefixes: Type.Array(ScopeFigures),
+  refusals: Type.Array(Type.Object({ limit: Type.String(), count: Type.Number() })),
+  dailyBudget: Nullable(Type.Object({ used: Type.Integer(), budget: Type.Integer() })),
+});
+const UserId = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const StatusFilter = Type.Enum(['sent', 'failed', 'delivered', 'undelivered']);
+
+const userView = (u: UserDetail) => ({ ...u, activity: u.activity.map(({ id: _id, userId: _user, ...event }) => event) });
+
+/**
+ * The admin console's API. Every route needs a signed-in operator with 2FA on: one hook checks it
+ * before any handler runs, so a route cannot forget to.
+ */
+export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService; accounts: AccountService }> = async (app, { admin, accounts }) => {
+  const operatorOf = new WeakMap<FastifyRequest, { userId: string; client: ReturnType<typeof clientOf> }>();
+  app.addHook('preHandler', async (request, reply) => {
+    const user = await accounts.authenticate(sessionTokenOf(request));
+    await admin.requireOperator(user.id);
+    operatorOf.set(request, { userId: user.id, client: clientOf(request) });
+    void reply.header('cache-control', 'no-store');
+  });
+  const op = (request: FastifyRequest) => operatorOf.get(request)!;
+  const tags = ['admin'];
+
+  app.get('/api/admin/me', { schema: { tags, summary: 'The operator signed in', response: { 200: Type.Object({ userId: Type.String() }), ...errors } } }, async (request) => ({
+    userId: op(request).userId,
+  }));
+
+  app.get(
+    '/api/admin/overview',
+    { schema: { tags, summary: 'SMS per hour for 48 hours, delivery rate, fees, conversion, refusals, the daily budget', response: { 200: OverviewSchema, ...errors } } },
+    async () => admin.overview(),
+  );
+
+  app.get(
+    '/api/admin/messages',
+    {
+      schema: {
+        tags,
+        summary: 'Search the message log (numbers masked), newest first',
+        querystring: Type.Object({
+          phone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          status: Type.Optional(StatusFilter),
+          provider: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+          from: Type.Optional(Type.Integer({ minimum: 0 })),
+          to: Type.Optional(Type.Integer({ minimum: 0 })),
+          before: Type.Optional(Type.Integer({ minimum: 0 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+        }),
+        response: { 200: Type.Object({ messages: Type.Array(Message) }), ...errors },
+      },
+    },
+    async (request) => {
+      const { limit = 50, ...rest } = request.query;
+      return { messages: await admin.messages({ ...rest, limit }) };
+    },
+  );
+
+  app.post(
+    '/api/admin/messages/:id/reveal',
+    { schema: { tags, summary: 'The full number of one message (audited)', params: UserId, response: { 200: Type.Object({ phone: Type.String() }), ...errors } } },
+    async (request) => ({ phone: await admin.revealPhone(op(request), request.params.id) }),
+  );
+
+  app.get(
+    '/api/admin/users',
+    {
+      schema: {
+        tags,
+        summary: 'Find a user by number (audited)',
+        querystring: Type.Object({ phone: Type.String({ minLength: 1, maxLength: 64 }) }),
+        response: { 200: UserDetailSchema, ...errors },
+      },
+    },
+    async (request) => userView(await admin.findUser(op(request), request.query.phone)),
+  );
+
+  app.post(
+    '/api/admin/users/:id/sessions/end',
+    { schema: { tags, summary: "End every session of a user", params: UserId, response: { 200: Type.Object({ ended: Type.Integer() }), ...errors } } },
+    async (request) => ({ ended: await admin.endSessions(op(request), request.params.id) }),
+  );
+
+  app.post(
+    '/api/admin/users/:id/disable',
+    { schema: { tags, summary: 'Disable an account: no sign-in, no codes, every session ended', params: UserId, response: { 200: UserDetailSchema, ...errors } } },
+    async (request) => userView(await admin.setDisabled(op(request), request.params.id, true)),
+  );
+
+  app.post(
+    '/api/admin/users/:id/enable',
+    { schema: { tags, summary: 'Re-enable a disabled account', params: UserId, response: { 200: UserDetailSchema, ...errors } } },
+    async (request) => userView(await admin.setDisabled(op(request), request.params.id, false)),
+  );
+
+  app.get(
+    '/api/admin/fraud-guard',
+    {
+      schema: {
+        tags,
+        summary: 'Blocked prefixes and countries, and the figures of the busiest ones',
+        response: {
+          200: Type.Object({ mode: Type.String(), blocks: Type.Array(Block), countries: Type.Array(ScopeFigures), prefixes: Type.Array(ScopeFigures) }),
+          ...errors,
+        },
+      },
+    },
+    async () => admin.fraudGuard(),
+  );
+
+  app.post(
+    '/api/admin/fraud-guard/unblock',
+    {
+      schema: {
+        tags,
+        summary: 'Lift a block now (audited)',
+        body: Type.Object({ scope: Type.String({ minLength: 1, maxLength: 64, pattern: '^(prefix|country):' }) }),
+        response: { 200: Type.Object({ ok: Type.Literal(true) }), ...errors },
+      },
+    },
+    async (request) => {
+      await admin.unblock(op(request), request.body.scope);
+      return { ok: true as const };
+    },
+  );
+};
