@@ -109,13 +109,14 @@ export interface AccountService {
   ): Promise<{ revokedSessions: number }>;
   /**
    * Moves the account to `newPhone` (with a change_phone code sent there) after the password or a
-   * TOTP code; tells the old number. Every other session ends: the one of `sessionToken` is kept.
+   * TOTP code; tells the old number. Every other session ends: the one `keepSessionId` names (see
+   * sessionIdOf) is kept.
    */
   changePhone(
     userId: string,
     input: { newPhone: string; code: string; password?: string | undefined; totp?: string | undefined },
     client?: ClientContext,
-    sessionToken?: string,
+    keepSessionId?: string,
   ): Promise<PublicUser>;
   /** The user's own security events, newest first. */
   activity(userId: string): Promise<AuditEvent[]>;
@@ -124,6 +125,12 @@ export interface AccountService {
    * expired or revoked one. An access token counts only while its session is live.
    */
   authenticate(token: string | undefined): Promise<PublicUser>;
+  /**
+   * The stored id of the live session a session token or an access token belongs to: what a
+   * credential change keeps when it ends the others. Resolve it before the change, which makes the
+   * session's old credential version stale.
+   */
+  sessionIdOf(token: string | undefined): Promise<string | undefined>;
   /** Ends the session of a session token or an access token, and its refresh tokens. */
   logout(token: string | undefined): Promise<void>;
   /** The live sessions of the token's user, the current one marked, most recently used first. */
@@ -382,7 +389,7 @@ export function createAccountService(deps: AccountDeps): AccountService {
       return { revokedSessions };
     },
 
-    async changePhone(userId, { newPhone: rawNewPhone, code, password, totp }, client = UNKNOWN_CLIENT, sessionToken) {
+    async changePhone(userId, { newPhone: rawNewPhone, code, password, totp }, client = UNKNOWN_CLIENT, keepSessionId) {
       const newPhone = normalizePhone(rawNewPhone, settings.defaultRegion);
       const user = await repo.findUserById(userId);
       if (!user) throw new AppError('unauthorized');
@@ -407,8 +414,8 @@ export function createAccountService(deps: AccountDeps): AccountService {
       }
       // The number is a credential (SMS sign-in, resets): whoever else was signed in is signed out,
       // and this session, which just proved itself again, moves to the new version.
-      const endedSessions = sessionToken
-        ? await repo.keepOnlySession(userId, hasher.token(sessionToken), version)
+      const endedSessions = keepSessionId
+        ? await repo.keepOnlySession(userId, keepSessionId, version)
         : await repo.deleteSessionsOfUser(userId);
       log.info({ userId, from: maskPhone(user.phone), to: maskPhone(newPhone), endedSessions }, 'phone changed');
       // Refresh tokens and access tokens carry the old number: they end here, in every session,
@@ -421,6 +428,10 @@ export function createAccountService(deps: AccountDeps): AccountService {
     },
 
     activity: (userId) => deps.audit.listForUser(userId),
+
+    async sessionIdOf(token) {
+      return (await sessionOf(token))?.sessionId;
+    },
 
     async authenticate(token) {
       return toPublic((await signedIn(token)).user);

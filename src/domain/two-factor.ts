@@ -55,9 +55,9 @@ export interface TwoFactorService {
   /**
    * Confirms the setup with a current code; returns the recovery codes, shown once. Turning 2FA on
    * is a credential change: every other session of the user ends (the one given as
-   * `sessionToken` is kept), and so does every sign-in still in flight with the password alone.
+   * `keepSessionId` is kept), and so does every sign-in still in flight with the password alone.
    */
-  enable(userId: string, code: string, client: ClientContext, sessionToken?: string): Promise<{ recoveryCodes: string[] }>;
+  enable(userId: string, code: string, client: ClientContext, keepSessionId?: string): Promise<{ recoveryCodes: string[] }>;
   disable(userId: string, password: string, code: string, client: ClientContext): Promise<void>;
   /** A new set of recovery codes, shown once, after the password and a current code; every old one stops working. */
   regenerateRecoveryCodes(userId: string, password: string, code: string, client: ClientContext): Promise<{ recoveryCodes: string[] }>;
@@ -166,7 +166,7 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
       return { otpauthUri, qrSvg, secret };
     },
 
-    async enable(userId, code, client, sessionToken) {
+    async enable(userId, code, client, keepSessionId) {
       const record = await repo.find(userId);
       if (!record) throw new AppError('two_factor_setup_required');
       if (record.enabledAt !== null) throw new AppError('two_factor_already_enabled');
@@ -184,7 +184,7 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
       // Sessions proven with the password alone end (except this one): whoever else held the password
       // must not keep an account the owner has just locked with a second factor.
       const version = await deps.accounts.bumpCredentialVersion(userId);
-      const ended = sessionToken ? await deps.accounts.keepOnlySession(userId, hasher.token(sessionToken), version) : await deps.accounts.deleteSessionsOfUser(userId);
+      const ended = keepSessionId ? await deps.accounts.keepOnlySession(userId, keepSessionId, version) : await deps.accounts.deleteSessionsOfUser(userId);
       log.info({ userId, endedSessions: ended }, 'other sessions ended: 2FA turned on');
       await deps.audit.record({ type: 'two_factor_enabled', userId, client });
       log.info({ userId }, 'two-factor authentication enabled');

@@ -203,7 +203,11 @@ export const ActivityResponse = Type.Object({
 // --- issue 9: the signed-in state, sessions, recovery codes ---
 
 /** Signed in or not, without a 401: a signed-out visitor's page load should not log an error. */
-export const SessionStateResponse = Type.Object({ user: Type.Union([User, Type.Null()], { description: 'null when signed out' }) });
+export const SessionStateResponse = Type.Object(
+  // The same fields as User under another name: a nullable copy titled User would clash with it in the document.
+  { user: Type.Union([Type.Object(User.properties, { title: 'SessionUser' }), Type.Null()], { description: 'null when signed out' }) },
+  { title: 'SessionStateResponse', description: 'The signed-in user, or null' },
+);
 
 export const SessionsResponse = Type.Object({
   sessions: Type.Array(

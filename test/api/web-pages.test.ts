@@ -56,10 +56,8 @@ describe('serving the web pages next to the API', () => {
       '/api/register/extra',
       '/metrics',
       '/metrics/',
-      '/v2',
-      '/v2/verifications',
       '/V1/Services',
-      '/.well-known/jwks.json',
+      '/.well-known/nothing.json',
       '/.well-known/openid-configuration',
       '/.env',
       '/.git/config',
@@ -75,6 +73,12 @@ describe('serving the web pages next to the API', () => {
       const res = await get(url);
       expect(res.statusCode, url).toBe(404);
       expect(res.json(), url).toEqual(NOT_FOUND);
+    }
+    // /v2 is the Verify API's surface: without a key it answers Twilio's 401 (20003), never the page.
+    for (const url of ['/v2', '/v2/verifications']) {
+      const res = await get(url);
+      expect(res.statusCode, url).toBe(401);
+      expect(res.json(), url).toMatchObject({ code: 20003, status: 401 });
     }
     const post = await t.app.inject({ method: 'POST', url: '/register', payload: {} });
     expect(post.statusCode).toBe(404);

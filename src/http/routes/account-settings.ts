@@ -36,8 +36,9 @@ export const accountSettingsRoutes: FastifyPluginAsyncTypebox<{ services: Servic
     },
     async (request) => {
       const { id } = await request.sessionUser();
-      // The session that made the change stays; every other one ends.
-      return { user: await accounts.changePhone(id, request.body, clientOf(request), sessionTokenOf(request)) };
+      // The session that made the change stays (resolved now, before the change makes its version stale); every other one ends.
+      const keep = await accounts.sessionIdOf(sessionTokenOf(request));
+      return { user: await accounts.changePhone(id, request.body, clientOf(request), keep) };
     },
   );
 

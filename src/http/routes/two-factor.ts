@@ -76,7 +76,8 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     },
     async (request, reply) => {
       void reply.header('cache-control', 'no-store');
-      const { recoveryCodes } = await twoFactor.enable(await userOf(request), request.body.code, clientOf(request), sessionTokenOf(request));
+      const keep = await services.accounts.sessionIdOf(sessionTokenOf(request));
+      const { recoveryCodes } = await twoFactor.enable(await userOf(request), request.body.code, clientOf(request), keep);
       return { enabled: true as const, recoveryCodes };
     },
   );
