@@ -1,7 +1,7 @@
 import type { Purpose } from '../config.js';
 import { SmsSendError, type SmsFailureKind, type SmsProvider } from './provider.js';
 import { isRecord, parseProviderJson, postToProvider, providerReason, stringField } from './provider-http.js';
-import { tc3Authorization } from './tencent-signer.js';
+import { tencentApiHeaders } from './tencent-signer.js';
 
 /** Settings of tencentSmsProvider, named after the env vars they come from. */
 export interface TencentSmsOptions {
@@ -100,27 +100,16 @@ export function tencentSmsProvider(options: TencentSmsOptions) {
         TemplateParamSet: [message.code, String(message.ttlMinutes)],
         SessionContext: message.messageId,
       });
-      const timestamp = Math.floor(now() / 1000);
-      const headers = {
-        // Tencent's SDK sends (and signs) exactly this content type.
-        'content-type': 'application/json',
-        host: url.host,
-        'x-tc-action': 'SendSms',
-        'x-tc-version': VERSION,
-        'x-tc-timestamp': String(timestamp),
-        'x-tc-region': options.region,
-      };
-      const authorization = tc3Authorization(credentials, SERVICE, timestamp, {
-        method: 'POST',
-        path: url.pathname || '/',
-        query: '',
-        headers,
-        signedHeaders: ['content-type', 'host'],
+      const headers = tencentApiHeaders(credentials, {
+        endpoint: url.href,
+        service: SERVICE,
+        action: 'SendSms',
+        version: VERSION,
+        region: options.region,
+        timestamp: Math.floor(now() / 1000),
         body,
       });
-      // fetch derives Host from the URL itself, the same value that was signed.
-      const { host: _signedHost, ...sent } = headers;
-      const res = await postToProvider('tencent', url.href, { headers: { ...sent, authorization }, body }, signal);
+      const res = await postToProvider('tencent', url.href, { headers, body }, signal);
       if (res.status !== 200) throw new SmsSendError('unavailable', `tencent: unexpected HTTP ${res.status}`);
 
       const response = (parseProviderJson('tencent', res) as { Response?: unknown }).Response;

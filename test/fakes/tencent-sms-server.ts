@@ -1,6 +1,6 @@
 import { randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { parseTc3Authorization, tc3CanonicalRequest, tc3Date, tc3Signature } from '../../src/sms/tencent-signer.js';
+import { parseTc3Authorization, tc3CanonicalRequest, tc3Date, tc3Signature, tc3SignedHost } from '../../src/sms/tencent-signer.js';
 import { json, startFakeServer, type FakeOutcome, type FakeRequest, type FakeServer } from './fake-server.js';
 
 /** One message the fake accepted, as Tencent would have delivered it. */
@@ -86,6 +86,8 @@ export async function startFakeTencentSms(options: FakeTencentOptions): Promise<
     }
     const headers: Record<string, string> = {};
     for (const name of signed) headers[name] = header(request, name) ?? '';
+    // As Tencent's SDK signs it: the host name without the port the request was sent to.
+    headers.host = tc3SignedHost(headers.host ?? '');
     const canonical = tc3CanonicalRequest({ method: request.method, path: request.url.pathname, query: request.url.search.slice(1), headers, signedHeaders: signed, body: request.body });
     const expected = tc3Signature(options.secretKey, 'sms', timestamp, canonical);
     if (!sameText(expected, auth.signature)) {
