@@ -1,5 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { regionsOfRoute, smsRoutesSetting, type SmsRoute } from './sms/routes.js';
+import { tencentIntlSettings } from './sms/tencent.js';
 
 /** Purposes a code can be issued for. A code for one purpose never satisfies another. */
 export const PURPOSES = ['register', 'login', 'reset_password', 'change_phone'] as const;
@@ -176,6 +178,8 @@ const envSchema = z.object({
   LOG_REQUESTS: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
   /** Which SMS providers deliver codes, tried in order: a comma list of console, tencent, aliyun, twilio. @default "console" */
   SMS_PROVIDER: z.string().default('console').transform(parseProviderList),
+  /** Providers per destination region, e.g. CN=tencent,aliyun;*=twilio (`*` for every other region); replaces SMS_PROVIDER when set. */
+  SMS_ROUTES: smsRoutesSetting(SMS_PROVIDER_NAMES),
   /** Milliseconds a provider call may take before the send fails with sms_send_failed. @default 5000 */
   SMS_PROVIDER_TIMEOUT_MS: int(100, 60_000, 5000),
   /** Console provider only: append one JSON line per message to this file. */
@@ -199,6 +203,7 @@ const envSchema = z.object({
   TENCENT_SMS_TEMPLATE_ID_RESET_PASSWORD: z.string().regex(/^\d+$/, { error: 'must be a numeric template id' }).optional(),
   /** Template id for change-phone codes. */
   TENCENT_SMS_TEMPLATE_ID_CHANGE_PHONE: z.string().regex(/^\d+$/, { error: 'must be a numeric template id' }).optional(),
+  ...tencentIntlSettings,
   /** Region sent as X-TC-Region. @default "ap-guangzhou" */
   TENCENT_SMS_REGION: z.string().regex(/^[a-z]+-[a-z]+(-\d+)?$/, { error: 'must be a region such as ap-guangzhou' }).default('ap-guangzhou'),
   /** SendSms endpoint. @default "https://sms.tencentcloudapi.com" */
@@ -331,6 +336,8 @@ export interface Config {
   readonly logRequests: boolean;
   /** Providers in the order they are tried; the first that accepts the message wins. */
   readonly smsProvider: readonly SmsProviderName[];
+  /** SMS_ROUTES: providers per destination region; undefined sends every region through smsProvider. */
+  readonly smsRoutes: readonly SmsRoute[] | undefined;
   readonly smsProviderTimeoutMs: number;
   readonly smsOutboxFile: string | undefined;
   /** Tencent Cloud SMS settings; checked at start when smsProvider includes tencent. */
@@ -341,6 +348,8 @@ export interface Config {
     readonly signName: string | undefined;
     readonly templateId: string | undefined;
     readonly templateIds: Readonly<Partial<Record<Purpose, string>>>;
+    readonly intlSignName: string | undefined;
+    readonly intlTemplateId: string | undefined;
     readonly region: string;
     readonly endpoint: string;
   };
@@ -507,6 +516,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     redis,
     logRequests: e.LOG_REQUESTS === 'true',
     smsProvider: e.SMS_PROVIDER,
+    smsRoutes: e.SMS_ROUTES,
     smsProviderTimeoutMs: e.SMS_PROVIDER_TIMEOUT_MS,
     smsOutboxFile: e.SMS_OUTBOX_FILE,
     tencent: Object.freeze({
@@ -521,6 +531,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         reset_password: e.TENCENT_SMS_TEMPLATE_ID_RESET_PASSWORD,
         change_phone: e.TENCENT_SMS_TEMPLATE_ID_CHANGE_PHONE,
       }),
+      intlSignName: e.TENCENT_SMS_INTL_SIGN_NAME,
+      intlTemplateId: e.TENCENT_SMS_INTL_TEMPLATE_ID,
       region: e.TENCENT_SMS_REGION,
       endpoint: e.TENCENT_SMS_ENDPOINT,
     }),
@@ -596,28 +608,40 @@ type ParsedEnv = z.output<typeof envSchema>;
  */
 function missingProviderSettings(e: ParsedEnv): string[] {
   const lines: string[] = [];
+  const selector = e.SMS_ROUTES ? 'SMS_ROUTES' : 'SMS_PROVIDER';
+  const used = new Set(e.SMS_ROUTES ? e.SMS_ROUTES.flatMap((r) => r.providers) : e.SMS_PROVIDER);
   const need = (provider: SmsProviderName, name: keyof ParsedEnv) => {
-    if (e[name] === undefined) lines.push(`${name}: required when SMS_PROVIDER includes ${provider}`);
+    if (e[name] === undefined) lines.push(`${name}: required when ${selector} includes ${provider}`);
   };
+  // A route that sends numbers outside mainland China through Tencent needs its international template.
+  const intlRoute = e.SMS_ROUTES?.find((route) => {
+    if (!route.providers.includes('tencent')) return false;
+    const regions = regionsOfRoute(route, e.SMS_ROUTES ?? [], e.SMS_ALLOWED_COUNTRIES);
+    return regions === '*' || regions.some((r) => r !== 'CN');
+  });
+  if (intlRoute && e.TENCENT_SMS_INTL_TEMPLATE_ID === undefined) {
+    const regions = intlRoute.regions === '*' ? '*' : intlRoute.regions.join(',');
+    lines.push(`TENCENT_SMS_INTL_TEMPLATE_ID: required because SMS_ROUTES sends ${regions} through tencent, which needs an approved international template for numbers outside +86`);
+  }
   const everyPurpose = (prefix: string) =>
     PURPOSES.every((p) => e[`${prefix}_${p.toUpperCase()}` as keyof ParsedEnv] !== undefined);
-  if (e.SMS_PROVIDER.includes('tencent')) {
+  if (used.has('tencent')) {
     for (const name of ['TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'TENCENT_SMS_SDK_APP_ID', 'TENCENT_SMS_SIGN_NAME'] as const) {
       need('tencent', name);
     }
     if (!everyPurpose('TENCENT_SMS_TEMPLATE_ID')) need('tencent', 'TENCENT_SMS_TEMPLATE_ID');
   }
-  if (e.SMS_PROVIDER.includes('aliyun')) {
+  if (used.has('aliyun')) {
     for (const name of ['ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET', 'ALIYUN_SMS_SIGN_NAME'] as const) {
       need('aliyun', name);
     }
     if (!everyPurpose('ALIYUN_SMS_TEMPLATE_CODE')) need('aliyun', 'ALIYUN_SMS_TEMPLATE_CODE');
   }
-  if (e.SMS_PROVIDER.includes('twilio')) {
+  if (used.has('twilio')) {
     need('twilio', 'TWILIO_ACCOUNT_SID');
     need('twilio', 'TWILIO_AUTH_TOKEN');
     if (e.TWILIO_FROM === undefined && e.TWILIO_MESSAGING_SERVICE_SID === undefined) {
-      lines.push('TWILIO_FROM: required when SMS_PROVIDER includes twilio (or set TWILIO_MESSAGING_SERVICE_SID)');
+      lines.push(`TWILIO_FROM: required when ${selector} includes twilio (or set TWILIO_MESSAGING_SERVICE_SID)`);
     }
   }
   return lines;

@@ -18,7 +18,7 @@ import { createAccountService, type AccountService } from './domain/accounts.js'
 import { createHasher } from './domain/codes.js';
 import type { Logger } from './domain/logger.js';
 import { createVerificationService, type VerificationService } from './domain/verification.js';
-import { createSmsProvider } from './sms/index.js';
+import { createSmsProvider, smsReachableRegions } from './sms/index.js';
 import type { SmsMessageLog } from './sms/message-log.js';
 import type { SmsProvider } from './sms/provider.js';
 import { createStateStores, type StateStores } from './stores/index.js';
@@ -114,7 +114,7 @@ export async function createServices(config: Config, secret: string, log: Logger
       appName: config.appName,
       defaultRegion: config.defaultRegion,
       providerTimeoutMs: config.smsProviderTimeoutMs,
-      allowedCountries: config.limits.allowedCountries,
+      allowedCountries: smsReachableRegions(config),
       prefixDigits: config.limits.prefixDigits,
       privacyMode: config.privacyMode,
       testPhoneNumbers: config.testPhoneNumbers,

@@ -35,6 +35,12 @@ export interface SmsProvider {
    * Failover skips them for notices without counting it against their circuit. Absent means true.
    */
   readonly sendsNotices?: boolean;
+  /**
+   * Why this provider, as configured, cannot send to `to` (Tencent without an international
+   * template for a number outside +86), or undefined when it can. Failover skips it there without
+   * counting it against its circuit, as for notices.
+   */
+  readonly refusesDestination?: (to: string) => string | undefined;
   send(message: SmsMessage, signal: AbortSignal): Promise<SmsSendReceipt>;
 }
 

@@ -23,6 +23,9 @@ export interface FakeTencentOptions {
   readonly signName: string;
   /** Approved templates: id → number of parameters it takes. */
   readonly templates: Readonly<Record<string, number>>;
+  /** Approved international templates (numbers outside +86), and their signature if they take one. */
+  readonly intlTemplates?: Readonly<Record<string, number>>;
+  readonly intlSignName?: string;
   readonly port?: number;
   /** The server's clock for the 5-minute signature window. */
   readonly now?: () => number;
@@ -113,9 +116,13 @@ export async function startFakeTencentSms(options: FakeTencentOptions): Promise<
       return fail('FailedOperation.JsonParseFail', 'The request body is not JSON.');
     }
     if (body.SmsSdkAppId !== options.sdkAppId) return fail('InvalidParameterValue.SdkAppIdNotExist', 'SdkAppId does not exist.');
-    if (body.SignName !== options.signName) return fail('FailedOperation.SignatureIncorrectOrUnapproved', 'The signature is not approved.');
+    // Numbers outside +86 take the international signature and templates, and only those.
+    const international = Array.isArray(body.PhoneNumberSet) && typeof body.PhoneNumberSet[0] === 'string' && !body.PhoneNumberSet[0].startsWith('+86');
+    if (body.SignName !== (international ? options.intlSignName : options.signName)) {
+      return fail('FailedOperation.SignatureIncorrectOrUnapproved', 'The signature is not approved.');
+    }
     const templateId = typeof body.TemplateId === 'string' ? body.TemplateId : '';
-    const paramCount = options.templates[templateId];
+    const paramCount = (international ? (options.intlTemplates ?? {}) : options.templates)[templateId];
     if (paramCount === undefined) return fail('FailedOperation.TemplateIncorrectOrUnapproved', 'The template is not approved.');
     const params = body.TemplateParamSet;
     if (!Array.isArray(params) || params.length !== paramCount || !params.every((p) => typeof p === 'string')) {
@@ -132,7 +139,7 @@ export async function startFakeTencentSms(options: FakeTencentOptions): Promise<
         return { SerialNo: '', PhoneNumber: phone, Fee: 0, SessionContext: sessionContext ?? '', Code: failure, Message: `told to fail with ${failure}`, IsoCode: '' };
       }
       const serialNo = `2433:${randomInt(1e9, 1e10 - 1)}${randomInt(1e9, 1e10 - 1)}`;
-      accepted.push({ phone, signName: options.signName, templateId, params: params as string[], sessionContext, serialNo });
+      accepted.push({ phone, signName: typeof body.SignName === 'string' ? body.SignName : '', templateId, params: params as string[], sessionContext, serialNo });
       return { SerialNo: serialNo, PhoneNumber: phone, Fee: 1, SessionContext: sessionContext ?? '', Code: 'Ok', Message: 'send success', IsoCode: phone.startsWith('+86') ? 'CN' : '' };
     });
     return json(200, { Response: { SendStatusSet, RequestId: randomUUID() } });
