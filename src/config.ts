@@ -1,5 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { missingGeetestSettings } from './captcha/geetest-captcha.js';
+import { missingTencentCaptchaSettings } from './captcha/tencent-captcha.js';
 import { regionsOfRoute, smsRoutesSetting, type SmsRoute } from './sms/routes.js';
 import { tencentIntlSettings } from './sms/tencent.js';
 
@@ -95,8 +97,10 @@ const httpUrl = (fallback: string) =>
     )
     .transform((value) => value.replace(/\/+$/, ''));
 
-/** Captcha kinds: the built-in image, Cloudflare Turnstile, hCaptcha, or none. */
-export const CAPTCHA_KINDS = ['image', 'turnstile', 'hcaptcha', 'off'] as const;
+/** Captcha kinds: the built-in image, Cloudflare Turnstile, hCaptcha, Tencent Captcha, GeeTest v4, or none. */
+export const CAPTCHA_KINDS = ['image', 'turnstile', 'hcaptcha', 'tencent', 'geetest', 'off'] as const;
+/** The kinds whose answer a vendor verifies (CAPTCHA_SECRET, CAPTCHA_SITE_KEY, CAPTCHA_VERIFY_URL apply). */
+const VENDOR_CAPTCHAS: readonly CaptchaKind[] = ['turnstile', 'hcaptcha', 'tencent', 'geetest'];
 export type CaptchaKind = (typeof CAPTCHA_KINDS)[number];
 
 /** `SMS_ALLOWED_COUNTRIES`: a comma list of two-letter regions, or `*` for every region. */
@@ -391,7 +395,7 @@ export interface Config {
   readonly limits: LimitSettings;
   /** Where limit counters live, RATE_LIMIT_STORE with auto resolved. */
   readonly rateLimitStore: 'sqlite' | 'postgres' | 'redis' | 'memory';
-  /** Turnstile / hCaptcha settings; undefined for image and off. */
+  /** Turnstile / hCaptcha / Tencent / GeeTest settings; undefined for image and off. */
   readonly captchaService: { readonly secret: string; readonly siteKey: string; readonly verifyUrl: string | undefined; readonly timeoutMs: number } | undefined;
   readonly privacyMode: 'explicit' | 'strict';
   /** E.164 number → fixed code. Empty unless TEST_PHONE_NUMBERS is set. */
@@ -473,6 +477,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     if (!e.CAPTCHA_SECRET) problems.push(`  CAPTCHA_SECRET: required when CAPTCHA=${e.CAPTCHA}; copy the secret key from the ${e.CAPTCHA} dashboard`);
     if (!e.CAPTCHA_SITE_KEY) problems.push(`  CAPTCHA_SITE_KEY: required when CAPTCHA=${e.CAPTCHA}; copy the site key from the ${e.CAPTCHA} dashboard`);
   }
+  if (e.CAPTCHA === 'tencent') problems.push(...missingTencentCaptchaSettings(e).map((line) => `  ${line}`));
+  if (e.CAPTCHA === 'geetest') problems.push(...missingGeetestSettings(e).map((line) => `  ${line}`));
   const isPostgres = /^postgres(ql)?:/.test(e.DATABASE_URL);
   const hasRedis = Boolean(e.REDIS_URL || e.REDIS_CLUSTER_NODES);
   if (e.RATE_LIMIT_STORE === 'redis' && !hasRedis) {
@@ -588,7 +594,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     rateLimitStore:
       e.RATE_LIMIT_STORE !== 'auto' ? e.RATE_LIMIT_STORE : redis ? 'redis' : postgres ? 'postgres' : 'sqlite',
     captchaService:
-      (e.CAPTCHA === 'turnstile' || e.CAPTCHA === 'hcaptcha') && e.CAPTCHA_SECRET && e.CAPTCHA_SITE_KEY
+      VENDOR_CAPTCHAS.includes(e.CAPTCHA) && e.CAPTCHA_SECRET && e.CAPTCHA_SITE_KEY
         ? Object.freeze({ secret: e.CAPTCHA_SECRET, siteKey: e.CAPTCHA_SITE_KEY, verifyUrl: e.CAPTCHA_VERIFY_URL, timeoutMs: e.CAPTCHA_VERIFY_TIMEOUT_MS })
         : undefined,
     privacyMode: e.PRIVACY_MODE,

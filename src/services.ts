@@ -1,7 +1,9 @@
 import type { Captcha } from './captcha/captcha.js';
 import { offCaptcha } from './captcha/captcha.js';
 import { imageCaptcha } from './captcha/image-captcha.js';
+import { geetestCaptcha } from './captcha/geetest-captcha.js';
 import { siteverifyCaptcha } from './captcha/siteverify-captcha.js';
+import { tencentCaptcha } from './captcha/tencent-captcha.js';
 import type { CaptchaKind, Config } from './config.js';
 import { kyselyAccountRepository } from './db/account-repository.js';
 import { openDatabase, type Database } from './db/database.js';
@@ -36,7 +38,7 @@ export interface Services {
   readonly checks: readonly HealthCheck[];
   readonly publicConfig: {
     readonly captcha: CaptchaKind;
-    /** Turnstile / hCaptcha site key for the page's widget; absent for image and off. */
+    /** The widget's key (Turnstile / hCaptcha site key, Tencent CaptchaAppId, GeeTest captcha_id); absent for image and off. */
     readonly captchaSiteKey?: string;
     readonly codeLength: number;
     readonly defaultRegion: string;
@@ -98,6 +100,15 @@ export async function createServices(config: Config, secret: string, log: Logger
       case 'turnstile':
       case 'hcaptcha':
         return siteverifyCaptcha({ kind: config.captcha, ...config.captchaService!, usedTokens: limits.usedCaptchaTokens, hasher, now, log });
+      case 'tencent': {
+        const { secret, siteKey, ...call } = config.captchaService!;
+        const credentials = { secretId: config.tencent.secretId!, secretKey: config.tencent.secretKey! };
+        return tencentCaptcha({ appId: siteKey, appSecretKey: secret, credentials, ...call, usedTokens: limits.usedCaptchaTokens, hasher, now, log });
+      }
+      case 'geetest': {
+        const { secret, siteKey, ...call } = config.captchaService!;
+        return geetestCaptcha({ captchaId: siteKey, captchaKey: secret, ...call, usedTokens: limits.usedCaptchaTokens, hasher, now, log });
+      }
     }
   })();
 

@@ -1,6 +1,6 @@
-import { randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { parseTc3Authorization, tc3CanonicalRequest, tc3Date, tc3Signature, tc3SignedHost } from '../../src/sms/tencent-signer.js';
+import { headerOf, tc3Refusal } from './tc3-verifier.js';
 import { json, startFakeServer, type FakeOutcome, type FakeRequest, type FakeServer } from './fake-server.js';
 
 /** One message the fake accepted, as Tencent would have delivered it. */
@@ -42,14 +42,6 @@ export interface FakeTencentSms extends FakeServer {
   statusReport(serialNo: string, delivered: boolean): unknown[];
 }
 
-const WINDOW_SECONDS = 300;
-
-function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 /**
  * A local stand-in for Tencent Cloud SMS SendSms (2021-01-11). It verifies TC3-HMAC-SHA256 for
  * real: the canonical request rebuilt from the headers and bytes received, the TC3 key chain over
@@ -63,40 +55,10 @@ export async function startFakeTencentSms(options: FakeTencentOptions): Promise<
   let outage: TencentOutage | undefined;
 
   const fail = (code: string, message: string) => json(200, { Response: { Error: { Code: code, Message: message }, RequestId: randomUUID() } });
-  const header = (request: FakeRequest, name: string) => {
-    const value = request.headers[name];
-    return Array.isArray(value) ? value.join(',') : value;
-  };
-
+  const header = headerOf;
   function authenticate(request: FakeRequest): FakeOutcome | undefined {
-    const auth = parseTc3Authorization(header(request, 'authorization') ?? '');
-    if (!auth) return fail('AuthFailure.SignatureFailure', 'The Authorization header is not TC3-HMAC-SHA256.');
-    const timestamp = Number(header(request, 'x-tc-timestamp'));
-    if (!Number.isInteger(timestamp) || Math.abs(now() / 1000 - timestamp) > WINDOW_SECONDS) {
-      return fail('AuthFailure.SignatureExpire', 'Signature expired. Timestamp and server time cannot differ by more than five minutes.');
-    }
-    if (auth.secretId !== options.secretId) return fail('AuthFailure.SecretIdNotFound', 'The SecretId is not found.');
-    const signed = auth.signedHeaders;
-    if (
-      auth.service !== 'sms' ||
-      auth.terminator !== 'tc3_request' ||
-      auth.date !== tc3Date(timestamp) ||
-      !signed.includes('content-type') ||
-      !signed.includes('host') ||
-      signed.join(';') !== [...signed].sort().join(';')
-    ) {
-      return fail('AuthFailure.SignatureFailure', 'The credential scope or signed headers are wrong.');
-    }
-    const headers: Record<string, string> = {};
-    for (const name of signed) headers[name] = header(request, name) ?? '';
-    // As Tencent's SDK signs it: the host name without the port the request was sent to.
-    headers.host = tc3SignedHost(headers.host ?? '');
-    const canonical = tc3CanonicalRequest({ method: request.method, path: request.url.pathname, query: request.url.search.slice(1), headers, signedHeaders: signed, body: request.body });
-    const expected = tc3Signature(options.secretKey, 'sms', timestamp, canonical);
-    if (!sameText(expected, auth.signature)) {
-      return fail('AuthFailure.SignatureFailure', 'The provided credentials could not be validated. Please check your signature is correct.');
-    }
-    return undefined;
+    const refusal = tc3Refusal(request, { secretId: options.secretId, secretKey: options.secretKey, service: 'sms', nowMs: now() });
+    return refusal && fail(refusal.code, refusal.message);
   }
 
   function sendSms(request: FakeRequest): FakeOutcome {
