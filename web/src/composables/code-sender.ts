@@ -75,7 +75,7 @@ export function useCodeSender({ purpose, phone, captcha, widget, captchaKind, me
         phone: phone.value.trim(),
         purpose,
         ...(kind === 'image' ? { captchaId: captcha.id.value ?? '', captchaAnswer: captcha.answer.value.trim() } : {}),
-        ...(isWidgetKind(kind) ? { captchaToken: widget.token.value ?? '' } : {}),
+        ...(isWidgetKind(kind) ? (widget.answer.value ?? { captchaToken: '' }) : {}),
       });
       sentTo.value = phone.value.trim();
       validMinutes.value = Math.max(1, Math.round(answer.expiresIn / 60));
