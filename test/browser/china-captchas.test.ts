@@ -166,6 +166,8 @@ describe.runIf(chromiumAvailable())('Tencent Captcha and GeeTest on the pages in
     await screenshot(page, `register-tencent-challenge.${lang}`);
     await page.getByRole('button', { name: 'solve' }).click();
     await row.getByRole('button', { name: done }).waitFor();
+    // Solved: the "complete the check first" message beside the row is gone.
+    await expect.poll(() => row.getByText(required).count()).toBe(0);
     await screenshot(page, `register-tencent-verified.${lang}`);
     await send.click();
     await sms.code(phone.e164, 'register');

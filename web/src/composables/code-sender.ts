@@ -1,4 +1,4 @@
-import { computed, ref, type Ref } from 'vue';
+import { computed, ref, watch, type Ref } from 'vue';
 import { ApiError, api, type PublicConfigResponse, type Purpose } from '../api.js';
 import { useCountdown } from '../countdown.js';
 import { describeFailure } from '../error-messages.js';
@@ -15,7 +15,7 @@ export interface CodeSenderOptions {
   purpose: Purpose;
   phone: Ref<string>;
   captcha: CaptchaState;
-  /** The Turnstile / hCaptcha widget, used when the server runs one of those. */
+  /** The vendor widget (Turnstile, hCaptcha, Tencent Captcha, GeeTest), used when the server runs one of those. */
   widget: CaptchaWidgetState;
   /** Which captcha this form's sends need ('off' where none is asked, e.g. the password tab); undefined until the settings load. */
   captchaKind: Readonly<Ref<PublicConfigResponse['captcha'] | undefined>>;
@@ -33,6 +33,10 @@ export function useCodeSender({ purpose, phone, captcha, widget, captchaKind, me
   const sentTo = ref<string>();
   const validMinutes = ref(5);
   const everSent = ref(false);
+  // A widget solved after "solve it first" was said (Tencent's and GeeTest's wait for a click): the message is stale.
+  watch(widget.token, (token) => {
+    if (token !== undefined) messages.clear('captcha');
+  });
 
   async function send(): Promise<void> {
     if (busy.value || countdown.remaining.value > 0) return;
