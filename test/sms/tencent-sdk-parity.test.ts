@@ -60,6 +60,16 @@ describe('our TC3 signer against the official SDK (tencentcloud-sdk-nodejs-commo
     expect(ours.authorization).toBe(sdkAuthorization(payload, timestamp, new URL(endpoint).href));
   });
 
+  it('signs a DescribeCaptchaResult call (service captcha, no region) exactly as the SDK does', () => {
+    const payload = { CaptchaType: 9, Ticket: 't03abc', UserIp: '203.0.113.9', Randstr: '@xyz', CaptchaAppId: 190000000, AppSecretKey: 'k' };
+    const timestamp = 1_767_225_600;
+    const endpoint = 'http://127.0.0.1:40125';
+    const ours = tencentApiHeaders(credentials, { endpoint, service: 'captcha', action: 'DescribeCaptchaResult', version: '2019-07-22', timestamp, body: JSON.stringify(payload) });
+    const sdk = Sign.sign3({ method: 'POST', url: new URL(endpoint).href, payload, timestamp, service: 'captcha', ...credentials, multipart: false, boundary: '', headers: { 'Content-Type': 'application/json' } });
+    expect(ours.authorization).toBe(sdk);
+    expect(ours['x-tc-region']).toBeUndefined();
+  });
+
   it('signs the host the fake (and Tencent) read from a Host header with a port: the name alone', () => {
     expect(tc3SignedHost('127.0.0.1:40123')).toBe('127.0.0.1');
     expect(tc3SignedHost('[::1]:9000')).toBe('[::1]');
