@@ -106,22 +106,21 @@ describe.runIf(chromiumAvailable())('Tencent Captcha and GeeTest on the pages in
 
   beforeAll(async () => {
     [tencent, geetest] = await Promise.all([startFakeTencentCaptcha({ ...API_KEY, ...TENCENT_APP }), startFakeGeetest(GEETEST)]);
-    [servers.tencent, servers.geetest, browser] = await Promise.all([
-      startServerProcess(
-        serverEnv('tencent', {
-          CAPTCHA: 'tencent',
-          CAPTCHA_SITE_KEY: String(TENCENT_APP.appId),
-          CAPTCHA_SECRET: TENCENT_APP.appSecretKey,
-          TENCENTCLOUD_SECRET_ID: API_KEY.secretId,
-          TENCENTCLOUD_SECRET_KEY: API_KEY.secretKey,
-          CAPTCHA_VERIFY_URL: tencent.url,
-        }),
-      ),
-      startServerProcess(
-        serverEnv('geetest', { CAPTCHA: 'geetest', CAPTCHA_SITE_KEY: GEETEST.captchaId, CAPTCHA_SECRET: GEETEST.captchaKey, CAPTCHA_VERIFY_URL: `${geetest.url}/validate` }),
-      ),
-      launchChromium(),
-    ]);
+    // One process start at a time: several at once on a busy machine can miss the harness's start deadline.
+    browser = await launchChromium();
+    servers.tencent = await startServerProcess(
+      serverEnv('tencent', {
+        CAPTCHA: 'tencent',
+        CAPTCHA_SITE_KEY: String(TENCENT_APP.appId),
+        CAPTCHA_SECRET: TENCENT_APP.appSecretKey,
+        TENCENTCLOUD_SECRET_ID: API_KEY.secretId,
+        TENCENTCLOUD_SECRET_KEY: API_KEY.secretKey,
+        CAPTCHA_VERIFY_URL: tencent.url,
+      }),
+    );
+    servers.geetest = await startServerProcess(
+      serverEnv('geetest', { CAPTCHA: 'geetest', CAPTCHA_SITE_KEY: GEETEST.captchaId, CAPTCHA_SECRET: GEETEST.captchaKey, CAPTCHA_VERIFY_URL: `${geetest.url}/validate` }),
+    );
   });
   afterAll(async () => {
     await Promise.all([browser?.close(), servers.tencent?.stop(), servers.geetest?.stop(), tencent?.close(), geetest?.close()]);
