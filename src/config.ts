@@ -1,6 +1,10 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { FraudGuardSettings as DomainFraudGuardSettings } from './domain/fraud-guard.js';
+import { missingGeetestSettings } from './captcha/geetest-captcha.js';
+import { missingTencentCaptchaSettings } from './captcha/tencent-captcha.js';
+import { regionsOfRoute, smsRoutesSetting, type SmsRoute } from './sms/routes.js';
+import { tencentIntlSettings } from './sms/tencent.js';
 
 import { CAPTCHA_KINDS, PURPOSES, type CaptchaKind, type Purpose } from './domain/purposes.js';
 
@@ -115,6 +119,8 @@ const httpUrl = (fallback: string) =>
     )
     .transform((value) => value.replace(/\/+$/, ''));
 
+/** The kinds whose answer a vendor verifies (CAPTCHA_SECRET, CAPTCHA_SITE_KEY, CAPTCHA_VERIFY_URL apply). */
+const VENDOR_CAPTCHAS: readonly CaptchaKind[] = ['turnstile', 'hcaptcha', 'tencent', 'geetest'];
 
 /** `SMS_ALLOWED_COUNTRIES`: a comma list of two-letter regions, or `*` for every region. */
 function parseCountries(raw: string, ctx: z.RefinementCtx): readonly string[] | '*' {
@@ -205,6 +211,8 @@ const envSchema = z.object({
   REQUEST_TIMEOUT_MS: int(1000, 600_000, 30_000),
   /** Which SMS providers deliver codes, tried in order: a comma list of console, tencent, aliyun, twilio. @default "console" */
   SMS_PROVIDER: z.string().default('console').transform(parseProviderList),
+  /** Providers per destination region, e.g. CN=tencent,aliyun;*=twilio (`*` for every other region); replaces SMS_PROVIDER when set. */
+  SMS_ROUTES: smsRoutesSetting(SMS_PROVIDER_NAMES),
   /** Milliseconds a provider call may take before the send fails with sms_send_failed. @default 5000 */
   SMS_PROVIDER_TIMEOUT_MS: int(100, 60_000, 5000),
   /** Console provider only: append one JSON line per message to this file. */
@@ -228,6 +236,7 @@ const envSchema = z.object({
   TENCENT_SMS_TEMPLATE_ID_RESET_PASSWORD: z.string().regex(/^\d+$/, { error: 'must be a numeric template id' }).optional(),
   /** Template id for change-phone codes. */
   TENCENT_SMS_TEMPLATE_ID_CHANGE_PHONE: z.string().regex(/^\d+$/, { error: 'must be a numeric template id' }).optional(),
+  ...tencentIntlSettings,
   /** Region sent as X-TC-Region. @default "ap-guangzhou" */
   TENCENT_SMS_REGION: z.string().regex(/^[a-z]+-[a-z]+(-\d+)?$/, { error: 'must be a region such as ap-guangzhou' }).default('ap-guangzhou'),
   /** SendSms endpoint. @default "https://sms.tencentcloudapi.com" */
@@ -417,6 +426,8 @@ export interface Config {
   readonly requestTimeoutMs: number;
   /** Providers in the order they are tried; the first that accepts the message wins. */
   readonly smsProvider: readonly SmsProviderName[];
+  /** SMS_ROUTES: providers per destination region; undefined sends every region through smsProvider. */
+  readonly smsRoutes: readonly SmsRoute[] | undefined;
   readonly smsProviderTimeoutMs: number;
   readonly smsOutboxFile: string | undefined;
   /** Tencent Cloud SMS settings; checked at start when smsProvider includes tencent. */
@@ -427,6 +438,8 @@ export interface Config {
     readonly signName: string | undefined;
     readonly templateId: string | undefined;
     readonly templateIds: Readonly<Partial<Record<Purpose, string>>>;
+    readonly intlSignName: string | undefined;
+    readonly intlTemplateId: string | undefined;
     readonly region: string;
     readonly endpoint: string;
   };
@@ -468,7 +481,7 @@ export interface Config {
   readonly limits: LimitSettings;
   /** Where limit counters live, RATE_LIMIT_STORE with auto resolved. */
   readonly rateLimitStore: 'sqlite' | 'postgres' | 'redis' | 'memory';
-  /** Turnstile / hCaptcha settings; undefined for image and off. */
+  /** Turnstile / hCaptcha / Tencent / GeeTest settings; undefined for image and off. */
   readonly captchaService: { readonly secret: string; readonly siteKey: string; readonly verifyUrl: string | undefined; readonly timeoutMs: number } | undefined;
   readonly privacyMode: 'explicit' | 'strict';
   /** E.164 number → fixed code. Empty unless TEST_PHONE_NUMBERS is set. */
@@ -572,6 +585,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     if (!e.CAPTCHA_SECRET) problems.push(`  CAPTCHA_SECRET: required when CAPTCHA=${e.CAPTCHA}; copy the secret key from the ${e.CAPTCHA} dashboard`);
     if (!e.CAPTCHA_SITE_KEY) problems.push(`  CAPTCHA_SITE_KEY: required when CAPTCHA=${e.CAPTCHA}; copy the site key from the ${e.CAPTCHA} dashboard`);
   }
+  if (e.CAPTCHA === 'tencent') problems.push(...missingTencentCaptchaSettings(e).map((line) => `  ${line}`));
+  if (e.CAPTCHA === 'geetest') problems.push(...missingGeetestSettings(e).map((line) => `  ${line}`));
   const isPostgres = /^postgres(ql)?:/.test(e.DATABASE_URL);
   const hasRedis = Boolean(e.REDIS_URL || e.REDIS_CLUSTER_NODES);
   if (e.RATE_LIMIT_STORE === 'redis' && !hasRedis) {
@@ -619,6 +634,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logRequests: e.LOG_REQUESTS === 'true',
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     smsProvider: e.SMS_PROVIDER,
+    smsRoutes: e.SMS_ROUTES,
     smsProviderTimeoutMs: e.SMS_PROVIDER_TIMEOUT_MS,
     smsOutboxFile: e.SMS_OUTBOX_FILE,
     tencent: Object.freeze({
@@ -633,6 +649,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         reset_password: e.TENCENT_SMS_TEMPLATE_ID_RESET_PASSWORD,
         change_phone: e.TENCENT_SMS_TEMPLATE_ID_CHANGE_PHONE,
       }),
+      intlSignName: e.TENCENT_SMS_INTL_SIGN_NAME,
+      intlTemplateId: e.TENCENT_SMS_INTL_TEMPLATE_ID,
       region: e.TENCENT_SMS_REGION,
       endpoint: e.TENCENT_SMS_ENDPOINT,
     }),
@@ -690,7 +708,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     rateLimitStore:
       e.RATE_LIMIT_STORE !== 'auto' ? e.RATE_LIMIT_STORE : redis ? 'redis' : postgres ? 'postgres' : 'sqlite',
     captchaService:
-      (e.CAPTCHA === 'turnstile' || e.CAPTCHA === 'hcaptcha') && e.CAPTCHA_SECRET && e.CAPTCHA_SITE_KEY
+      VENDOR_CAPTCHAS.includes(e.CAPTCHA) && e.CAPTCHA_SECRET && e.CAPTCHA_SITE_KEY
         ? Object.freeze({ secret: e.CAPTCHA_SECRET, siteKey: e.CAPTCHA_SITE_KEY, verifyUrl: e.CAPTCHA_VERIFY_URL, timeoutMs: e.CAPTCHA_VERIFY_TIMEOUT_MS })
         : undefined,
     privacyMode: e.PRIVACY_MODE,
@@ -728,28 +746,40 @@ type ParsedEnv = z.output<typeof envSchema>;
  */
 function missingProviderSettings(e: ParsedEnv): string[] {
   const lines: string[] = [];
+  const selector = e.SMS_ROUTES ? 'SMS_ROUTES' : 'SMS_PROVIDER';
+  const used = new Set(e.SMS_ROUTES ? e.SMS_ROUTES.flatMap((r) => r.providers) : e.SMS_PROVIDER);
   const need = (provider: SmsProviderName, name: keyof ParsedEnv) => {
-    if (e[name] === undefined) lines.push(`${name}: required when SMS_PROVIDER includes ${provider}`);
+    if (e[name] === undefined) lines.push(`${name}: required when ${selector} includes ${provider}`);
   };
+  // A route that sends numbers outside mainland China through Tencent needs its international template.
+  const intlRoute = e.SMS_ROUTES?.find((route) => {
+    if (!route.providers.includes('tencent')) return false;
+    const regions = regionsOfRoute(route, e.SMS_ROUTES ?? [], e.SMS_ALLOWED_COUNTRIES);
+    return regions === '*' || regions.some((r) => r !== 'CN');
+  });
+  if (intlRoute && e.TENCENT_SMS_INTL_TEMPLATE_ID === undefined) {
+    const regions = intlRoute.regions === '*' ? '*' : intlRoute.regions.join(',');
+    lines.push(`TENCENT_SMS_INTL_TEMPLATE_ID: required because SMS_ROUTES sends ${regions} through tencent, which needs an approved international template for numbers outside +86`);
+  }
   const everyPurpose = (prefix: string) =>
     PURPOSES.every((p) => e[`${prefix}_${p.toUpperCase()}` as keyof ParsedEnv] !== undefined);
-  if (e.SMS_PROVIDER.includes('tencent')) {
+  if (used.has('tencent')) {
     for (const name of ['TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'TENCENT_SMS_SDK_APP_ID', 'TENCENT_SMS_SIGN_NAME'] as const) {
       need('tencent', name);
     }
     if (!everyPurpose('TENCENT_SMS_TEMPLATE_ID')) need('tencent', 'TENCENT_SMS_TEMPLATE_ID');
   }
-  if (e.SMS_PROVIDER.includes('aliyun')) {
+  if (used.has('aliyun')) {
     for (const name of ['ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET', 'ALIYUN_SMS_SIGN_NAME'] as const) {
       need('aliyun', name);
     }
     if (!everyPurpose('ALIYUN_SMS_TEMPLATE_CODE')) need('aliyun', 'ALIYUN_SMS_TEMPLATE_CODE');
   }
-  if (e.SMS_PROVIDER.includes('twilio')) {
+  if (used.has('twilio')) {
     need('twilio', 'TWILIO_ACCOUNT_SID');
     need('twilio', 'TWILIO_AUTH_TOKEN');
     if (e.TWILIO_FROM === undefined && e.TWILIO_MESSAGING_SERVICE_SID === undefined) {
-      lines.push('TWILIO_FROM: required when SMS_PROVIDER includes twilio (or set TWILIO_MESSAGING_SERVICE_SID)');
+      lines.push(`TWILIO_FROM: required when ${selector} includes twilio (or set TWILIO_MESSAGING_SERVICE_SID)`);
     }
   }
   return lines;

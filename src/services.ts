@@ -1,7 +1,9 @@
 import type { Captcha } from './captcha/captcha.js';
 import { offCaptcha } from './captcha/captcha.js';
 import { imageCaptcha } from './captcha/image-captcha.js';
+import { geetestCaptcha } from './captcha/geetest-captcha.js';
 import { siteverifyCaptcha } from './captcha/siteverify-captcha.js';
+import { tencentCaptcha } from './captcha/tencent-captcha.js';
 import type { CaptchaKind, Config } from './config.js';
 import { kyselyAccountRepository } from './db/account-repository.js';
 import { kyselyAdminReadModel, kyselyOperatorRepository } from './db/admin-repository.js';
@@ -29,7 +31,7 @@ import type { VerificationEvents } from './domain/ports.js';
 import { createVerificationService, type VerificationService } from './domain/verification.js';
 import { accountSidFor, createApiKeys, createVerifyApi, type ApiKeys, type VerifyApi } from './domain/verify-api.js';
 import { kyselyApiKeyRepository, kyselyVerifyRepository } from './db/verify-repository.js';
-import { createSmsProvider } from './sms/index.js';
+import { createSmsProvider, smsReachableRegions } from './sms/index.js';
 import { createMetrics, type Metrics } from './metrics/index.js';
 import { countedLimits, countedMessageLog, countedVerification } from './metrics/instrument.js';
 import type { SmsMessageLog } from './sms/message-log.js';
@@ -79,7 +81,7 @@ export interface Services {
   readonly metrics: Metrics;
   readonly publicConfig: {
     readonly captcha: CaptchaKind;
-    /** Turnstile / hCaptcha site key for the page's widget; absent for image and off. */
+    /** The widget's key (Turnstile / hCaptcha site key, Tencent CaptchaAppId, GeeTest captcha_id); absent for image and off. */
     readonly captchaSiteKey?: string;
     readonly codeLength: number;
     readonly defaultRegion: string;
@@ -190,6 +192,15 @@ export async function createServices(config: Config, secret: string, log: Logger
       case 'turnstile':
       case 'hcaptcha':
         return siteverifyCaptcha({ kind: config.captcha, ...config.captchaService!, usedTokens: limits.usedCaptchaTokens, hasher, now, log });
+      case 'tencent': {
+        const { secret, siteKey, ...call } = config.captchaService!;
+        const credentials = { secretId: config.tencent.secretId!, secretKey: config.tencent.secretKey! };
+        return tencentCaptcha({ appId: siteKey, appSecretKey: secret, credentials, ...call, usedTokens: limits.usedCaptchaTokens, hasher, now, log });
+      }
+      case 'geetest': {
+        const { secret, siteKey, ...call } = config.captchaService!;
+        return geetestCaptcha({ captchaId: siteKey, captchaKey: secret, ...call, usedTokens: limits.usedCaptchaTokens, hasher, now, log });
+      }
     }
   })();
 
@@ -198,7 +209,8 @@ export async function createServices(config: Config, secret: string, log: Logger
     createSmsProvider(config, { log, messages: smsMessages, now, onCircuitChange: (provider, open) => metrics.circuitOpen.set({ provider }, open ? 1 : 0) });
   const engineSettings = {
     providerTimeoutMs: config.smsProviderTimeoutMs,
-    allowedCountries: config.limits.allowedCountries,
+    // With SMS_ROUTES, a region no route covers is refused before anything is spent.
+    allowedCountries: smsReachableRegions(config),
     prefixDigits: config.limits.prefixDigits,
     testPhoneNumbers: config.testPhoneNumbers,
     ipv6LimitPrefix: config.limits.ipv6LimitPrefix,
@@ -334,7 +346,7 @@ export async function createServices(config: Config, secret: string, log: Logger
       ...(config.captchaService ? { captchaSiteKey: config.captchaService.siteKey } : {}),
       codeLength: config.code.length,
       defaultRegion: config.defaultRegion,
-      countries: allowedRegionsWithCallingCodes(config.limits.allowedCountries),
+      countries: allowedRegionsWithCallingCodes(smsReachableRegions(config)),
     },
     now,
     async close() {

@@ -147,6 +147,12 @@ export interface SmsProvider {
    * Failover skips them for notices without counting it against their circuit. Absent means true.
    */
   readonly sendsNotices?: boolean;
+  /**
+   * Why this provider, as configured, cannot send to `to` (Tencent without an international
+   * template for a number outside +86), or undefined when it can. Failover skips it there without
+   * counting it against its circuit, as for notices.
+   */
+  readonly refusesDestination?: (to: string) => string | undefined;
   send(message: SmsMessage, signal: AbortSignal): Promise<SmsSendReceipt>;
 }
 
@@ -181,12 +187,24 @@ export class SmsSendError extends Error {
 
 // ---- Captcha -----------------------------------------------------------------------------------
 
+/** What GeeTest v4's widget hands the page after a pass, sent on as `geetest`. */
+export interface GeetestAnswer {
+  readonly lot_number: string;
+  readonly captcha_output: string;
+  readonly pass_token: string;
+  readonly gen_time: string;
+}
+
 /** What the client answered (fields of POST /api/sms/send). */
 export interface CaptchaAnswer {
   readonly captchaId?: string | undefined;
   readonly captchaAnswer?: string | undefined;
-  /** The Turnstile / hCaptcha widget's token. */
+  /** The Turnstile / hCaptcha widget's token, or Tencent Captcha's ticket. */
   readonly captchaToken?: string | undefined;
+  /** Tencent Captcha's randstr, which goes with its ticket. */
+  readonly captchaRandstr?: string | undefined;
+  /** The four values GeeTest v4's widget returns. */
+  readonly geetest?: GeetestAnswer | undefined;
   /** The client's IP, passed on to siteverify as `remoteip`. */
   readonly remoteIp?: string | undefined;
 }
@@ -205,7 +223,7 @@ export interface CaptchaChallenge {
  */
 export interface Captcha {
   readonly kind: CaptchaKind;
-  /** The public key the page's widget needs (Turnstile, hCaptcha). */
+  /** The public key the page's widget needs (Turnstile, hCaptcha, Tencent's app id, GeeTest's captcha_id). */
   readonly siteKey?: string;
   /** Issues a new challenge; undefined for kinds that have none to issue. */
   readonly create?: () => Promise<CaptchaChallenge>;

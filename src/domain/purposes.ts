@@ -3,5 +3,6 @@ export const PURPOSES = ['register', 'login', 'reset_password', 'change_phone'] 
 export type Purpose = (typeof PURPOSES)[number];
 
 /** The human checks the service can put in front of an SMS send. */
-export const CAPTCHA_KINDS = ['image', 'turnstile', 'hcaptcha', 'off'] as const;
+/** Captcha kinds: the built-in image, Cloudflare Turnstile, hCaptcha, Tencent Captcha, GeeTest v4, or none. */
+export const CAPTCHA_KINDS = ['image', 'turnstile', 'hcaptcha', 'tencent', 'geetest', 'off'] as const;
 export type CaptchaKind = (typeof CAPTCHA_KINDS)[number];

@@ -24,7 +24,21 @@ export const SendSmsBody = Type.Object({
   // Ids are UUIDs; the pattern also keeps bytes PostgreSQL refuses (NUL) away from the stores.
   captchaId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]{1,128}$' })),
   captchaAnswer: Type.Optional(Type.String({ maxLength: 32 })),
-  captchaToken: Type.Optional(Type.String({ maxLength: 4096, description: 'The Turnstile / hCaptcha widget token (CAPTCHA=turnstile|hcaptcha)' })),
+  captchaToken: Type.Optional(
+    Type.String({ maxLength: 4096, description: 'The Turnstile / hCaptcha widget token (CAPTCHA=turnstile|hcaptcha), or the Tencent Captcha ticket (CAPTCHA=tencent)' }),
+  ),
+  captchaRandstr: Type.Optional(Type.String({ maxLength: 128, description: "The Tencent Captcha widget's randstr, with its ticket (CAPTCHA=tencent)" })),
+  geetest: Type.Optional(
+    Type.Object(
+      {
+        lot_number: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' }),
+        captcha_output: Type.String({ minLength: 1, maxLength: 4096 }),
+        pass_token: Type.String({ minLength: 1, maxLength: 1024 }),
+        gen_time: Type.String({ pattern: '^[0-9]{1,13}$' }),
+      },
+      { additionalProperties: false, description: 'The four values the GeeTest v4 widget returns (CAPTCHA=geetest)' },
+    ),
+  ),
   locale: Type.Optional(
     Type.Enum(SMS_LOCALES, { description: 'Language of the SMS text (console and free-text providers; template providers keep their template). Default zh-CN' }),
   ),
@@ -93,10 +107,10 @@ export const CaptchaResponse = Type.Object({
 export type CaptchaResponse = Static<typeof CaptchaResponse>;
 
 export const PublicConfigResponse = Type.Object({
-  captcha: Type.Union([Type.Literal('image'), Type.Literal('turnstile'), Type.Literal('hcaptcha'), Type.Literal('off')], {
+  captcha: Type.Union([Type.Literal('image'), Type.Literal('turnstile'), Type.Literal('hcaptcha'), Type.Literal('tencent'), Type.Literal('geetest'), Type.Literal('off')], {
     description: `One of ${CAPTCHA_KINDS.join(', ')}`,
   }),
-  captchaSiteKey: Type.Optional(Type.String({ description: 'The widget site key, for captcha turnstile or hcaptcha' })),
+  captchaSiteKey: Type.Optional(Type.String({ description: 'The widget key, for captcha turnstile, hcaptcha (site key), tencent (CaptchaAppId) or geetest (captcha_id)' })),
   codeLength: Type.Integer(),
   defaultRegion: Type.String(),
   countries: Type.Array(

@@ -17,7 +17,7 @@ export function hasBuiltPages(root: string): boolean {
  * Origins a captcha widget loads its script and challenge frame from, as Cloudflare and hCaptcha
  * document them for a Content-Security-Policy. Allowed only when that captcha is configured.
  */
-const WIDGET_SOURCES: Partial<Record<CaptchaKind, { script: string; frame: string; style?: string; connect?: string }>> = {
+const WIDGET_SOURCES: Partial<Record<CaptchaKind, { script: string; frame: string; style?: string; connect?: string; img?: string }>> = {
   turnstile: { script: 'https://challenges.cloudflare.com', frame: 'https://challenges.cloudflare.com' },
   hcaptcha: {
     script: 'https://hcaptcha.com https://*.hcaptcha.com',
@@ -25,19 +25,37 @@ const WIDGET_SOURCES: Partial<Record<CaptchaKind, { script: string; frame: strin
     style: 'https://hcaptcha.com https://*.hcaptcha.com',
     connect: 'https://hcaptcha.com https://*.hcaptcha.com',
   },
+  // Tencent Captcha 2.0: TJCaptcha.js and its challenge frame from turing.captcha.qcloud.com, pictures from its gtimg CDN.
+  tencent: {
+    script: 'https://turing.captcha.qcloud.com https://turing.captcha.gtimg.com',
+    frame: 'https://turing.captcha.qcloud.com',
+    style: 'https://turing.captcha.qcloud.com https://turing.captcha.gtimg.com',
+    connect: 'https://turing.captcha.qcloud.com',
+    img: 'https://turing.captcha.qcloud.com https://turing.captcha.gtimg.com',
+  },
+  // GeeTest v4: gt4.js and its styles and pictures from static.geetest.com, the challenge loaded as JSONP from
+  // gcaptcha4.geetest.com; the geevisit hosts are GeeTest's own fallbacks when those are blocked.
+  geetest: {
+    script: 'https://static.geetest.com https://gcaptcha4.geetest.com https://static.geevisit.com https://gcaptcha4.geevisit.com',
+    frame: 'https://static.geetest.com',
+    style: 'https://static.geetest.com https://static.geevisit.com',
+    connect: 'https://gcaptcha4.geetest.com https://gcaptcha4.geevisit.com',
+    img: 'https://static.geetest.com https://static.geevisit.com',
+  },
 };
 
 /**
  * Headers of the page itself. A sign-in page must not be framed (clickjacking) nor run scripts
  * from elsewhere; the image captcha is a data: URL. The one exception is the widget of a
- * Turnstile or hCaptcha deployment, which cannot work without its vendor's script and frame.
+ * Turnstile, hCaptcha, Tencent Captcha or GeeTest deployment, which cannot work without its
+ * vendor's script and frame: those origins are opened for that vendor only.
  */
 export function pageHeaders(captcha: CaptchaKind = 'off'): Record<string, string> {
   const widget = WIDGET_SOURCES[captcha];
   const extra = (sources: string | undefined) => (sources ? ` ${sources}` : '');
   const csp = [
     "default-src 'self'",
-    "img-src 'self' data:",
+    `img-src 'self' data:${extra(widget?.img)}`,
     `script-src 'self'${extra(widget?.script)}`,
     `style-src 'self'${extra(widget?.style)}`,
     `connect-src 'self'${extra(widget?.connect)}`,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Purpose } from '../config.js';
-import { aliyunSignature } from './aliyun-signer.js';
+import { acs3Authorization, acs3ContentSha256 } from './aliyun-signer.js';
 import { SmsSendError, type SmsFailureKind, type SmsProvider } from './provider.js';
 import { isRecord, parseProviderJson, postToProvider, providerReason, stringField } from './provider-http.js';
 
@@ -49,8 +49,10 @@ export function aliyunPhoneNumber(e164: string): string {
 }
 
 /**
- * Aliyun SMS (Dysmsapi 2017-05-25 SendSms), an RPC call signed with HMAC-SHA1 (signature 1.0),
- * parameters in a form body. Business errors come back as HTTP 200 with a `Code` other than "OK".
+ * Aliyun SMS (Dysmsapi 2017-05-25 SendSms), signed with signature V3 (ACS3-HMAC-SHA256, which
+ * Alibaba recommends over the RPC HMAC-SHA1 signature): the action, version, date and nonce in
+ * x-acs-* headers, the parameters in a form body whose SHA-256 is signed. test/sms/aliyun-signer.test.ts
+ * reproduces Alibaba's published example. Business errors come back as HTTP 200 with a `Code` other than "OK".
  * The template takes one parameter, `${code}`.
  */
 export function aliyunSmsProvider(options: AliyunSmsOptions) {
@@ -73,25 +75,27 @@ export function aliyunSmsProvider(options: AliyunSmsOptions) {
       // read "your code is ," — refuse it so failover can try a free-text provider instead.
       if (message.kind === 'notice') throw new SmsSendError('rejected', 'aliyun: notices (no code) need a free-text provider');
       const params: Record<string, string> = {
-        AccessKeyId: accessKeyId,
-        Action: 'SendSms',
-        Format: 'JSON',
-        RegionId: 'cn-hangzhou',
-        SignatureMethod: 'HMAC-SHA1',
-        SignatureNonce: randomUUID(),
-        SignatureVersion: '1.0',
-        // ISO 8601 in UTC without milliseconds, the only form the API accepts.
-        Timestamp: new Date(now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-        Version: '2017-05-25',
         PhoneNumbers: aliyunPhoneNumber(message.to),
         SignName: signName,
         TemplateCode: templateCodes[message.purpose] ?? fallbackTemplate ?? '',
         TemplateParam: JSON.stringify({ code: message.code }),
         OutId: message.messageId,
       };
-      params.Signature = aliyunSignature(accessKeySecret, 'POST', params);
       const body = new URLSearchParams(params).toString();
-      const res = await postToProvider('aliyun', url, { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }, signal);
+      const headers: Record<string, string> = {
+        host: new URL(url).host,
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-acs-action': 'SendSms',
+        'x-acs-version': '2017-05-25',
+        // ISO 8601 in UTC without milliseconds, the only form the API accepts.
+        'x-acs-date': new Date(now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        'x-acs-signature-nonce': randomUUID(),
+        'x-acs-content-sha256': acs3ContentSha256(body),
+      };
+      const authorization = acs3Authorization(accessKeyId, accessKeySecret, { method: 'POST', path: '/', query: {}, headers, body });
+      // fetch derives Host from the URL itself, the same value that was signed.
+      const { host: _signedHost, ...sent } = headers;
+      const res = await postToProvider('aliyun', url, { headers: { ...sent, authorization }, body }, signal);
       if (res.status >= 500) throw new SmsSendError('unavailable', `aliyun: unexpected HTTP ${res.status}`);
 
       const answer = parseProviderJson('aliyun', res);

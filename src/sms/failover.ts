@@ -65,8 +65,15 @@ export function failoverSmsProvider(providers: readonly SmsProvider[], options: 
       const deadline = performance.now() + options.timeoutMs;
       // A notice skips template-only providers up front: their refusal says nothing about their
       // health, and counting it would let notices open the circuit that real codes need.
-      const candidates = message.kind === 'notice' ? noticeCapable : guarded;
-      if (candidates.length === 0) throw new SmsSendError('rejected', 'no configured provider can send a notice without a code');
+      const refusals: string[] = [];
+      const candidates = (message.kind === 'notice' ? noticeCapable : guarded).filter(({ provider }) => {
+        const refusal = provider.refusesDestination?.(message.to);
+        if (refusal) refusals.push(refusal);
+        return refusal === undefined;
+      });
+      if (candidates.length === 0) {
+        throw new SmsSendError('rejected', refusals.length > 0 ? refusals.join('; ') : 'no configured provider can send a notice without a code');
+      }
       let lastFailure: SmsSendError | undefined;
       for (const [index, { provider, breaker }] of candidates.entries()) {
         if (signal.aborted) break;

@@ -4,6 +4,7 @@ import { aliyunSmsProvider } from './aliyun.js';
 import { consoleSmsProvider } from './console-provider.js';
 import { failoverSmsProvider } from './failover.js';
 import { recordedSmsProvider, type SmsMessageLog } from './message-log.js';
+import { reachableRegions, routedSmsProvider } from './routes.js';
 import type { SmsProvider } from './provider.js';
 import { tencentSmsProvider } from './tencent.js';
 import { twilioSmsProvider } from './twilio.js';
@@ -32,11 +33,22 @@ function createOne(name: SmsProviderName, config: Config): SmsProvider {
   }
 }
 
+/** One ordered list of providers: each recorded in the message log and guarded by its own circuit breaker (see failover.ts). */
+function createChain(names: readonly SmsProviderName[], config: Config, deps: SmsProviderDeps): SmsProvider {
+  const providers = names.map((name) => recordedSmsProvider(createOne(name, config), deps.messages, deps));
+  return failoverSmsProvider(providers, { timeoutMs: config.smsProviderTimeoutMs, breaker: config.smsCircuit, log: deps.log, onCircuitChange: deps.onCircuitChange });
+}
+
 /**
- * SMS_PROVIDER, in order: each provider recorded in the message log and guarded by its own circuit
- * breaker, tried one after another (see failover.ts).
+ * SMS_ROUTES, one chain per destination route (routes.ts); without it SMS_PROVIDER, one chain for
+ * every destination.
  */
 export function createSmsProvider(config: Config, deps: SmsProviderDeps): SmsProvider {
-  const providers = config.smsProvider.map((name) => recordedSmsProvider(createOne(name, config), deps.messages, deps));
-  return failoverSmsProvider(providers, { timeoutMs: config.smsProviderTimeoutMs, breaker: config.smsCircuit, log: deps.log, onCircuitChange: deps.onCircuitChange });
+  if (!config.smsRoutes) return createChain(config.smsProvider, config, deps);
+  return routedSmsProvider(config.smsRoutes.map((route) => ({ regions: route.regions, provider: createChain(route.providers, config, deps) })));
+}
+
+/** The regions a code may be sent to: SMS_ALLOWED_COUNTRIES less those no SMS_ROUTES route covers. */
+export function smsReachableRegions(config: Config): readonly string[] | '*' {
+  return reachableRegions(config.limits.allowedCountries, config.smsRoutes);
 }

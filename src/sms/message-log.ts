@@ -64,6 +64,7 @@ export function recordedSmsProvider(provider: SmsProvider, messages: SmsMessageL
   return {
     name: provider.name,
     ...(provider.sendsNotices === false ? { sendsNotices: false } : {}),
+    ...(provider.refusesDestination ? { refusesDestination: provider.refusesDestination } : {}),
     async send(message, signal) {
       const base = { messageId: message.messageId, phone: message.to, purpose: message.purpose };
       try {

@@ -62,3 +62,55 @@ export function parseTc3Authorization(header: string):
   const [, secretId = '', date = '', service = '', terminator = '', signed = '', signature = ''] = match;
   return { secretId, date, service, terminator, signedHeaders: signed.split(';'), signature };
 }
+
+/** One Tencent Cloud API 3.0 call: a JSON POST of `action` to `endpoint`. */
+export interface TencentApiCall {
+  /** e.g. https://sms.tencentcloudapi.com, or a fake's http://127.0.0.1:PORT/path. */
+  readonly endpoint: string;
+  /** The product in the credential scope: "sms", "captcha". */
+  readonly service: string;
+  readonly action: string;
+  readonly version: string;
+  /** X-TC-Region; APIs that take none (captcha) leave it out. */
+  readonly region?: string;
+  /** Seconds; Tencent refuses signatures more than 5 minutes off. */
+  readonly timestamp: number;
+  /** The exact JSON bytes to send. */
+  readonly body: string;
+}
+
+/**
+ * The host a TC3 signature covers: the endpoint's host name without a port, as Tencent's SDK signs
+ * it (IPv6 keeps its brackets). The SDK still sends Host with the port, so a server that verified
+ * with the port would refuse the official client.
+ */
+export function tc3SignedHost(hostHeaderOrUrl: string): string {
+  const url = /^[a-z]+:\/\//i.test(hostHeaderOrUrl) ? new URL(hostHeaderOrUrl) : new URL(`http://${hostHeaderOrUrl}`);
+  return url.hostname;
+}
+
+/**
+ * The headers of a signed Tencent Cloud API call, exactly as the official SDK builds and signs them
+ * (content-type and host, host without its port). Host itself is not among them: fetch derives it
+ * from the URL.
+ */
+export function tencentApiHeaders(credentials: Tc3Credentials, call: TencentApiCall): Record<string, string> {
+  const url = new URL(call.endpoint);
+  const headers: Record<string, string> = {
+    // Tencent's SDK sends (and signs) exactly this content type.
+    'content-type': 'application/json',
+    'x-tc-action': call.action,
+    'x-tc-version': call.version,
+    'x-tc-timestamp': String(call.timestamp),
+    ...(call.region ? { 'x-tc-region': call.region } : {}),
+  };
+  const authorization = tc3Authorization(credentials, call.service, call.timestamp, {
+    method: 'POST',
+    path: url.pathname || '/',
+    query: url.search.slice(1),
+    headers: { ...headers, host: tc3SignedHost(call.endpoint) },
+    signedHeaders: ['content-type', 'host'],
+    body: call.body,
+  });
+  return { ...headers, authorization };
+}

@@ -1,7 +1,8 @@
+import { z } from 'zod';
 import type { Purpose } from '../config.js';
 import { SmsSendError, type SmsFailureKind, type SmsProvider } from './provider.js';
 import { isRecord, parseProviderJson, postToProvider, providerReason, stringField } from './provider-http.js';
-import { tc3Authorization } from './tencent-signer.js';
+import { tencentApiHeaders } from './tencent-signer.js';
 
 /** Settings of tencentSmsProvider, named after the env vars they come from. */
 export interface TencentSmsOptions {
@@ -17,6 +18,10 @@ export interface TencentSmsOptions {
   readonly templateId: string | undefined;
   /** TENCENT_SMS_TEMPLATE_ID_REGISTER, …: per-purpose templates. */
   readonly templateIds?: Readonly<Partial<Record<Purpose, string>>>;
+  /** TENCENT_SMS_INTL_SIGN_NAME: the signature for numbers outside +86, when Tencent asks for one. */
+  readonly intlSignName?: string | undefined;
+  /** TENCENT_SMS_INTL_TEMPLATE_ID: the approved international template, used for every number outside +86. */
+  readonly intlTemplateId?: string | undefined;
   /** TENCENT_SMS_REGION, e.g. ap-guangzhou. */
   readonly region: string;
   /** TENCENT_SMS_ENDPOINT, e.g. https://sms.tencentcloudapi.com */
@@ -56,6 +61,17 @@ export function classifyTencentCode(code: string): SmsFailureKind {
   return 'rejected';
 }
 
+/** Mainland China numbers take the domestic signature and templates; every other number (Hong Kong and Macau too) the international ones. */
+const isMainland = (e164: string) => e164.startsWith('+86');
+
+/** Tencent's own settings beyond the shared API key and domestic templates (STYLE: a provider owns its settings). */
+export const tencentIntlSettings = {
+  /** Signature for numbers outside +86, sent as SignName when set (Tencent's international SMS takes one only for some destinations). */
+  TENCENT_SMS_INTL_SIGN_NAME: z.string().min(1).optional(),
+  /** Approved international template (a parameter for the code, one for the minutes), used for every number outside +86. */
+  TENCENT_SMS_INTL_TEMPLATE_ID: z.string().regex(/^\d+$/, { error: 'must be a numeric template id' }).optional(),
+};
+
 function required(value: string | undefined, envVar: string): string {
   if (!value) throw new Error(`Tencent SMS: ${envVar} is not set; set it to enable SMS_PROVIDER=tencent`);
   return value;
@@ -85,42 +101,42 @@ export function tencentSmsProvider(options: TencentSmsOptions) {
   const url = new URL(options.endpoint);
   const now = options.now ?? Date.now;
 
+  const refusesDestination = (to: string) =>
+    isMainland(to) || options.intlTemplateId
+      ? undefined
+      : 'tencent: TENCENT_SMS_INTL_TEMPLATE_ID is not set, and Tencent sends numbers outside +86 only with an approved international template';
+
   return {
     name: 'tencent',
     sendsNotices: false,
+    refusesDestination,
     async send(message, signal) {
       // Template providers can only fill a verification template; a notice sent through it would
       // read "your code is ," — refuse it so failover can try a free-text provider instead.
       if (message.kind === 'notice') throw new SmsSendError('rejected', 'tencent: notices (no code) need a free-text provider');
+      const refusal = refusesDestination(message.to);
+      if (refusal) throw new SmsSendError('rejected', refusal);
+      // Tencent sends a number outside mainland China only with an international template; a
+      // domestic one is refused for it (and the reverse).
+      const domestic = isMainland(message.to);
       const body = JSON.stringify({
         PhoneNumberSet: [message.to],
         SmsSdkAppId: sdkAppId,
-        SignName: signName,
-        TemplateId: templateIds[message.purpose] ?? fallbackTemplate,
+        ...(domestic ? { SignName: signName } : options.intlSignName ? { SignName: options.intlSignName } : {}),
+        TemplateId: domestic ? (templateIds[message.purpose] ?? fallbackTemplate) : options.intlTemplateId,
         TemplateParamSet: [message.code, String(message.ttlMinutes)],
         SessionContext: message.messageId,
       });
-      const timestamp = Math.floor(now() / 1000);
-      const headers = {
-        // Tencent's SDK sends (and signs) exactly this content type.
-        'content-type': 'application/json',
-        host: url.host,
-        'x-tc-action': 'SendSms',
-        'x-tc-version': VERSION,
-        'x-tc-timestamp': String(timestamp),
-        'x-tc-region': options.region,
-      };
-      const authorization = tc3Authorization(credentials, SERVICE, timestamp, {
-        method: 'POST',
-        path: url.pathname || '/',
-        query: '',
-        headers,
-        signedHeaders: ['content-type', 'host'],
+      const headers = tencentApiHeaders(credentials, {
+        endpoint: url.href,
+        service: SERVICE,
+        action: 'SendSms',
+        version: VERSION,
+        region: options.region,
+        timestamp: Math.floor(now() / 1000),
         body,
       });
-      // fetch derives Host from the URL itself, the same value that was signed.
-      const { host: _signedHost, ...sent } = headers;
-      const res = await postToProvider('tencent', url.href, { headers: { ...sent, authorization }, body }, signal);
+      const res = await postToProvider('tencent', url.href, { headers, body }, signal);
       if (res.status !== 200) throw new SmsSendError('unavailable', `tencent: unexpected HTTP ${res.status}`);
 
       const response = (parseProviderJson('tencent', res) as { Response?: unknown }).Response;

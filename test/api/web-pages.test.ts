@@ -160,4 +160,20 @@ describe('the content security policy of the pages', () => {
     expect(hcaptcha['frame-src']).toEqual(['https://hcaptcha.com', 'https://*.hcaptcha.com']);
     expect(hcaptcha['frame-ancestors']).toEqual(["'none'"]);
   });
+
+  it("allows Tencent Captcha's origins only with CAPTCHA=tencent, and GeeTest's only with CAPTCHA=geetest", () => {
+    const tencent = directives(pageHeaders('tencent')['content-security-policy']!);
+    const geetest = directives(pageHeaders('geetest')['content-security-policy']!);
+    expect(tencent['script-src']).toEqual(["'self'", 'https://turing.captcha.qcloud.com', 'https://turing.captcha.gtimg.com']);
+    expect(tencent['frame-src']).toEqual(['https://turing.captcha.qcloud.com']);
+    expect(tencent['img-src']).toEqual(["'self'", 'data:', 'https://turing.captcha.qcloud.com', 'https://turing.captcha.gtimg.com']);
+    expect(geetest['script-src']).toContain('https://static.geetest.com');
+    expect(geetest['script-src']).toContain('https://gcaptcha4.geetest.com');
+    // Neither vendor's origins leak into the other's policy, nor into Turnstile's.
+    const all = (csp: Record<string, string[]>) => Object.values(csp).flat().join(' ');
+    expect(all(tencent)).not.toMatch(/geetest|geevisit|cloudflare|hcaptcha/);
+    expect(all(geetest)).not.toMatch(/qcloud|gtimg|cloudflare|hcaptcha/);
+    expect(all(directives(pageHeaders('turnstile')['content-security-policy']!))).not.toMatch(/qcloud|geetest/);
+    for (const csp of [tencent, geetest]) expect(csp['frame-ancestors']).toEqual(["'none'"]);
+  });
 });

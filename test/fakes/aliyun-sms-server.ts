@@ -1,5 +1,5 @@
 import { randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
-import { aliyunSignature } from '../../src/sms/aliyun-signer.js';
+import { acs3CanonicalRequest, acs3ContentSha256, acs3Signature, acs3SignedHeaderNames, parseAcs3Authorization } from '../../src/sms/aliyun-signer.js';
 import { json, startFakeServer, type FakeOutcome, type FakeRequest, type FakeServer } from './fake-server.js';
 
 /** One message the fake accepted. */
@@ -41,9 +41,9 @@ const WINDOW_MS = 15 * 60 * 1000;
 const toE164 = (n: string) => (/^1\d{10}$/.test(n) ? `+86${n}` : `+${n}`);
 
 /**
- * A local stand-in for Dysmsapi SendSms (2017-05-25). It recomputes the RPC HMAC-SHA1 signature
- * over every parameter received (query and form body), refuses reused nonces and stale
- * timestamps, and answers like Aliyun: 4xx with a Code for auth errors, 200 with a Code for
+ * A local stand-in for Dysmsapi SendSms (2017-05-25). It verifies signature V3 (ACS3-HMAC-SHA256)
+ * for real: the canonical request rebuilt from the headers, query and body bytes received, every
+ * x-acs-* header signed, the body hash checked; it refuses reused nonces and stale dates, and answers like Aliyun: 4xx with a Code for auth errors, 200 with a Code for
  * business errors.
  */
 export async function startFakeAliyunSms(options: FakeAliyunOptions): Promise<FakeAliyunSms> {
@@ -63,22 +63,40 @@ export async function startFakeAliyunSms(options: FakeAliyunOptions): Promise<Fa
       }
       Object.assign(params, Object.fromEntries(new URLSearchParams(request.body)));
     }
-    if (params.SignatureMethod !== 'HMAC-SHA1' || params.SignatureVersion !== '1.0' || !params.Signature) {
-      return answer(400, 'MissingSignature', 'Signature, SignatureMethod HMAC-SHA1 and SignatureVersion 1.0 are required.');
-    }
-    if (params.AccessKeyId !== options.accessKeyId) return answer(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.');
-    const at = Date.parse(params.Timestamp ?? '');
-    if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(params.Timestamp ?? '') || Math.abs(now() - at) > WINDOW_MS) {
+    const header = (name: string) => {
+      const value = request.headers[name];
+      return Array.isArray(value) ? value.join(',') : value;
+    };
+    const auth = parseAcs3Authorization(header('authorization') ?? '');
+    if (!auth) return answer(400, 'MissingAuthorization', 'An ACS3-HMAC-SHA256 Authorization header is required.');
+    if (auth.accessKeyId !== options.accessKeyId) return answer(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.');
+    const date = header('x-acs-date') ?? '';
+    if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(date) || Math.abs(now() - Date.parse(date)) > WINDOW_MS) {
       return answer(400, 'InvalidTimeStamp.Expired', 'Specified time stamp or date value is expired.');
     }
-    const expected = Buffer.from(aliyunSignature(options.accessKeySecret, request.method, params));
-    const given = Buffer.from(params.Signature);
+    // Every x-acs-* header, host and content-type that was sent must be signed.
+    const sent: Record<string, string> = {};
+    for (const name of Object.keys(request.headers)) sent[name] = header(name) ?? '';
+    const mustSign = acs3SignedHeaderNames(sent);
+    if (mustSign.some((n) => !auth.signedHeaders.includes(n)) || auth.signedHeaders.join(';') !== [...auth.signedHeaders].sort().join(';')) {
+      return answer(400, 'IncompleteSignature', 'The request signature does not conform to Aliyun standards.');
+    }
+    if (header('x-acs-content-sha256') !== acs3ContentSha256(request.body)) {
+      return answer(400, 'ContentSHA256NotMatch', 'The x-acs-content-sha256 header does not match the body.');
+    }
+    const canonical = acs3CanonicalRequest(
+      { method: request.method, path: request.url.pathname, query: Object.fromEntries(request.url.searchParams), headers: sent, body: request.body },
+      auth.signedHeaders,
+    );
+    const expected = Buffer.from(acs3Signature(options.accessKeySecret, canonical));
+    const given = Buffer.from(auth.signature);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
       return answer(400, 'SignatureDoesNotMatch', 'Specified signature is not matched with our calculation.');
     }
-    if (!params.SignatureNonce || nonces.has(params.SignatureNonce)) return answer(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.');
-    nonces.add(params.SignatureNonce);
-    if (params.Action !== 'SendSms' || params.Version !== '2017-05-25') return answer(404, 'InvalidAction.NotFound', 'Specified api is not found.');
+    const nonce = header('x-acs-signature-nonce');
+    if (!nonce || nonces.has(nonce)) return answer(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.');
+    nonces.add(nonce);
+    if (header('x-acs-action') !== 'SendSms' || header('x-acs-version') !== '2017-05-25') return answer(404, 'InvalidAction.NotFound', 'Specified api is not found.');
     if (outage !== undefined && typeof outage === 'object' && 'code' in outage) return answer(200, outage.code, `told to fail with ${outage.code}`);
 
     if (params.SignName !== options.signName) return answer(200, 'isv.SMS_SIGNATURE_ILLEGAL', 'The signature is not approved.');

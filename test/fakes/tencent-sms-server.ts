@@ -1,6 +1,6 @@
-import { randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { parseTc3Authorization, tc3CanonicalRequest, tc3Date, tc3Signature } from '../../src/sms/tencent-signer.js';
+import { headerOf, tc3Refusal } from './tc3-verifier.js';
 import { json, startFakeServer, type FakeOutcome, type FakeRequest, type FakeServer } from './fake-server.js';
 
 /** One message the fake accepted, as Tencent would have delivered it. */
@@ -23,6 +23,9 @@ export interface FakeTencentOptions {
   readonly signName: string;
   /** Approved templates: id → number of parameters it takes. */
   readonly templates: Readonly<Record<string, number>>;
+  /** Approved international templates (numbers outside +86), and their signature if they take one. */
+  readonly intlTemplates?: Readonly<Record<string, number>>;
+  readonly intlSignName?: string;
   readonly port?: number;
   /** The server's clock for the 5-minute signature window. */
   readonly now?: () => number;
@@ -39,14 +42,6 @@ export interface FakeTencentSms extends FakeServer {
   statusReport(serialNo: string, delivered: boolean): unknown[];
 }
 
-const WINDOW_SECONDS = 300;
-
-function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 /**
  * A local stand-in for Tencent Cloud SMS SendSms (2021-01-11). It verifies TC3-HMAC-SHA256 for
  * real: the canonical request rebuilt from the headers and bytes received, the TC3 key chain over
@@ -60,38 +55,10 @@ export async function startFakeTencentSms(options: FakeTencentOptions): Promise<
   let outage: TencentOutage | undefined;
 
   const fail = (code: string, message: string) => json(200, { Response: { Error: { Code: code, Message: message }, RequestId: randomUUID() } });
-  const header = (request: FakeRequest, name: string) => {
-    const value = request.headers[name];
-    return Array.isArray(value) ? value.join(',') : value;
-  };
-
+  const header = headerOf;
   function authenticate(request: FakeRequest): FakeOutcome | undefined {
-    const auth = parseTc3Authorization(header(request, 'authorization') ?? '');
-    if (!auth) return fail('AuthFailure.SignatureFailure', 'The Authorization header is not TC3-HMAC-SHA256.');
-    const timestamp = Number(header(request, 'x-tc-timestamp'));
-    if (!Number.isInteger(timestamp) || Math.abs(now() / 1000 - timestamp) > WINDOW_SECONDS) {
-      return fail('AuthFailure.SignatureExpire', 'Signature expired. Timestamp and server time cannot differ by more than five minutes.');
-    }
-    if (auth.secretId !== options.secretId) return fail('AuthFailure.SecretIdNotFound', 'The SecretId is not found.');
-    const signed = auth.signedHeaders;
-    if (
-      auth.service !== 'sms' ||
-      auth.terminator !== 'tc3_request' ||
-      auth.date !== tc3Date(timestamp) ||
-      !signed.includes('content-type') ||
-      !signed.includes('host') ||
-      signed.join(';') !== [...signed].sort().join(';')
-    ) {
-      return fail('AuthFailure.SignatureFailure', 'The credential scope or signed headers are wrong.');
-    }
-    const headers: Record<string, string> = {};
-    for (const name of signed) headers[name] = header(request, name) ?? '';
-    const canonical = tc3CanonicalRequest({ method: request.method, path: request.url.pathname, query: request.url.search.slice(1), headers, signedHeaders: signed, body: request.body });
-    const expected = tc3Signature(options.secretKey, 'sms', timestamp, canonical);
-    if (!sameText(expected, auth.signature)) {
-      return fail('AuthFailure.SignatureFailure', 'The provided credentials could not be validated. Please check your signature is correct.');
-    }
-    return undefined;
+    const refusal = tc3Refusal(request, { secretId: options.secretId, secretKey: options.secretKey, service: 'sms', nowMs: now() });
+    return refusal && fail(refusal.code, refusal.message);
   }
 
   function sendSms(request: FakeRequest): FakeOutcome {
@@ -111,9 +78,13 @@ export async function startFakeTencentSms(options: FakeTencentOptions): Promise<
       return fail('FailedOperation.JsonParseFail', 'The request body is not JSON.');
     }
     if (body.SmsSdkAppId !== options.sdkAppId) return fail('InvalidParameterValue.SdkAppIdNotExist', 'SdkAppId does not exist.');
-    if (body.SignName !== options.signName) return fail('FailedOperation.SignatureIncorrectOrUnapproved', 'The signature is not approved.');
+    // Numbers outside +86 take the international signature and templates, and only those.
+    const international = Array.isArray(body.PhoneNumberSet) && typeof body.PhoneNumberSet[0] === 'string' && !body.PhoneNumberSet[0].startsWith('+86');
+    if (body.SignName !== (international ? options.intlSignName : options.signName)) {
+      return fail('FailedOperation.SignatureIncorrectOrUnapproved', 'The signature is not approved.');
+    }
     const templateId = typeof body.TemplateId === 'string' ? body.TemplateId : '';
-    const paramCount = options.templates[templateId];
+    const paramCount = (international ? (options.intlTemplates ?? {}) : options.templates)[templateId];
     if (paramCount === undefined) return fail('FailedOperation.TemplateIncorrectOrUnapproved', 'The template is not approved.');
     const params = body.TemplateParamSet;
     if (!Array.isArray(params) || params.length !== paramCount || !params.every((p) => typeof p === 'string')) {
@@ -130,7 +101,7 @@ export async function startFakeTencentSms(options: FakeTencentOptions): Promise<
         return { SerialNo: '', PhoneNumber: phone, Fee: 0, SessionContext: sessionContext ?? '', Code: failure, Message: `told to fail with ${failure}`, IsoCode: '' };
       }
       const serialNo = `2433:${randomInt(1e9, 1e10 - 1)}${randomInt(1e9, 1e10 - 1)}`;
-      accepted.push({ phone, signName: options.signName, templateId, params: params as string[], sessionContext, serialNo });
+      accepted.push({ phone, signName: typeof body.SignName === 'string' ? body.SignName : '', templateId, params: params as string[], sessionContext, serialNo });
       return { SerialNo: serialNo, PhoneNumber: phone, Fee: 1, SessionContext: sessionContext ?? '', Code: 'Ok', Message: 'send success', IsoCode: phone.startsWith('+86') ? 'CN' : '' };
     });
     return json(200, { Response: { SendStatusSet, RequestId: randomUUID() } });

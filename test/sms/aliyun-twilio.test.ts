@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aliyunPhoneNumber, aliyunSmsProvider, type AliyunSmsOptions } from '../../src/sms/aliyun.js';
+import { acs3Authorization, acs3ContentSha256 } from '../../src/sms/aliyun-signer.js';
 import type { SmsMessage } from '../../src/sms/provider.js';
 import { twilioSmsProvider, type TwilioSmsOptions } from '../../src/sms/twilio.js';
 import { startFakeAliyunSms, type FakeAliyunSms } from '../fakes/aliyun-sms-server.js';
@@ -38,6 +39,27 @@ describe('Aliyun provider against the fake Dysmsapi', () => {
     ['an unknown template', { templateCode: 'SMS_9' }, 'isv.SMS_TEMPLATE_ILLEGAL'],
   ] as const)('is refused for %s with %s (rejected)', async (_label, overrides, providerCode) => {
     await expect(aliyunSmsProvider({ ...options, ...overrides }).send(message, signal())).rejects.toMatchObject({ kind: 'rejected', providerCode });
+  });
+
+  it('signs with V3: the fake refuses a body changed after signing, and an x-acs header left out of the signature', async () => {
+    const body = new URLSearchParams({ PhoneNumbers: '13800138000', SignName: '阿里测试', TemplateCode: 'SMS_1001', TemplateParam: '{"code":"1"}' }).toString();
+    const headers: Record<string, string> = {
+      host: new URL(fake.url).host,
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-acs-action': 'SendSms',
+      'x-acs-version': '2017-05-25',
+      'x-acs-date': new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      'x-acs-signature-nonce': `tamper-${Date.now()}`,
+      'x-acs-content-sha256': acs3ContentSha256(body),
+    };
+    const authorization = acs3Authorization('LTAIunit', 'unit-secret', { method: 'POST', path: '/', query: {}, headers, body });
+    const { host: _host, ...sent } = headers;
+    const post = async (extra: Record<string, string>, sentBody: string) =>
+      ((await (await fetch(`${fake.url}/`, { method: 'POST', headers: { ...sent, authorization, ...extra }, body: sentBody })).json()) as { Code: string }).Code;
+    expect(await post({}, body.replace('13800138000', '13900139000'))).toBe('ContentSHA256NotMatch');
+    expect(await post({ 'x-acs-content-sha256': acs3ContentSha256(body.replace('13800138000', '13900139000')) }, body.replace('13800138000', '13900139000'))).toBe('SignatureDoesNotMatch');
+    expect(await post({ 'x-acs-security-token': 'unsigned' }, body)).toBe('IncompleteSignature');
+    expect(await post({}, body)).toBe('OK');
   });
 
   it('names the missing env var when built without a setting', () => {

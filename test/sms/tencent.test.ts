@@ -45,7 +45,7 @@ describe('Tencent provider against the fake SendSms', () => {
     const timestamp = Math.floor(Date.now() / 1000);
     const url = new URL(fake.url);
     const signedBody = JSON.stringify({ PhoneNumberSet: ['+8613800138000'], SmsSdkAppId: SETTINGS.sdkAppId, SignName: SETTINGS.signName, TemplateId: '2001', TemplateParamSet: ['1', '5'] });
-    const headers = { 'content-type': 'application/json; charset=utf-8', host: url.host };
+    const headers = { 'content-type': 'application/json; charset=utf-8', host: url.hostname };
     const authorization = tc3Authorization(SETTINGS, 'sms', timestamp, { method: 'POST', path: '/', query: '', headers, signedHeaders: ['content-type', 'host'], body: signedBody });
     const res = await fetch(fake.url, {
       method: 'POST',

@@ -1,4 +1,4 @@
-import { computed, nextTick, ref, type Ref } from 'vue';
+import { computed, nextTick, ref, watch, type Ref } from 'vue';
 import { useI18n } from 'vue-i18n';
 import { ApiError, api, type PublicConfigResponse, type Purpose } from '../api.js';
 import { useCountdown } from '../countdown.js';
@@ -19,7 +19,7 @@ export interface CodeSenderOptions {
   /** The number as the server gets it (with the picked country's calling code). */
   phone: Readonly<Ref<string>>;
   captcha: CaptchaState;
-  /** The Turnstile / hCaptcha widget, used when the server runs one of those. */
+  /** The vendor widget (Turnstile, hCaptcha, Tencent Captcha, GeeTest), used when the server runs one of those. */
   widget: CaptchaWidgetState;
   /** Which captcha this form's sends need ('off' where none is asked, e.g. the password tab); undefined until the settings load. */
   captchaKind: Readonly<Ref<PublicConfigResponse['captcha'] | undefined>>;
@@ -105,6 +105,11 @@ export function useCodeSender({ purpose, phone, captcha, widget, captchaKind, me
     document.getElementById(messages.inputId('captcha'))?.focus();
   }
 
+  // A widget solved after "solve it first" was said (Tencent's and GeeTest's wait for a click): the message is stale.
+  watch(widget.token, (token) => {
+    if (token !== undefined) messages.clear('captcha');
+  });
+
   async function send(): Promise<void> {
     if (busy.value || countdown.remaining.value > 0) return;
     // Locked before the first await, so a second click finds it locked whatever this send waits on.
@@ -150,7 +155,7 @@ export function useCodeSender({ purpose, phone, captcha, widget, captchaKind, me
         phone: phone.value.trim(),
         purpose,
         ...(kind === 'image' ? { captchaId: captcha.id.value ?? '', captchaAnswer: captcha.answer.value.trim() } : {}),
-        ...(isWidgetKind(kind) ? { captchaToken: widget.token.value ?? '' } : {}),
+        ...(isWidgetKind(kind) ? (widget.answer.value ?? { captchaToken: '' }) : {}),
         locale: locale.value === 'en' ? 'en' : 'zh-CN',
       });
       remember(phone.value.trim(), answer.expiresIn, answer.resendAfter);
