@@ -42,9 +42,9 @@ export function errorResponses(codes: readonly ErrorCode[]): Record<number, TSch
 }
 
 function errorResponse(codes: readonly ErrorCode[]): TSchema {
-  const { message, retryAfter, attemptsLeft, field } = ErrorResponse.properties.error.properties;
+  const { message, retryAfter, attemptsLeft, field, reason } = ErrorResponse.properties.error.properties;
   return Type.Object(
-    { error: Type.Object({ code: Type.Enum(codes, { description: 'Switch on this; the message is for people' }), message, retryAfter, attemptsLeft, field }) },
+    { error: Type.Object({ code: Type.Enum(codes, { description: 'Switch on this; the message is for people' }), message, retryAfter, attemptsLeft, field, reason }) },
     {
       description: codes.map((code) => `\`${code}\`: ${ERRORS[code].message}`).join('\n\n'),
       'x-examples': Object.fromEntries(codes.map((code) => [code, { value: { error: { code, message: ERRORS[code].message } } }])),

@@ -234,11 +234,11 @@ export const SessionsResponse = Type.Object({
     }),
     { description: 'Live sessions, most recently used first' },
   ),
-});
+}, { title: 'SessionsResponse', description: 'Your signed-in sessions (devices)' });
 
-export const SignOutOthersResponse = Type.Object({ ended: Type.Integer({ description: 'How many other sessions ended' }) });
+export const SignOutOthersResponse = Type.Object({ ended: Type.Integer({ description: 'How many other sessions ended' }) }, { title: 'SignOutOthersResponse', description: 'The other sessions are signed out' });
 
-export const RecoveryCodesBody = Type.Object({ password: Password, code: SecondFactorCode });
+export const RecoveryCodesBody = Type.Object({ password: Password, code: SecondFactorCode }, { title: 'RecoveryCodesBody' });
 export const RecoveryCodesResponse = Type.Object({
   recoveryCodes: Type.Array(Type.String(), { description: 'Ten new single-use codes, shown only now; every earlier code stopped working' }),
-});
+}, { title: 'RecoveryCodesResponse', description: 'New recovery codes' });

@@ -89,6 +89,8 @@ function webhookSuite(name: string, env: () => Record<string, string>) {
           'user.two_factor_enabled',
           'user.two_factor_disabled',
           'user.phone_changed',
+          // A phone change ends the account's other sessions.
+          'user.sessions_revoked',
           'user.password_reset',
           'user.sessions_revoked',
           'user.signed_in',
@@ -104,7 +106,7 @@ function webhookSuite(name: string, env: () => Record<string, string>) {
         }
         expect(r.received.find((e) => e.type === 'user.phone_changed')!.data).toMatchObject({ phone: NEW_PHONE, previousPhone: PHONE });
         expect(r.received.filter((e) => e.type === 'user.signed_in').map((e) => e.data.amr)).toEqual([['pwd'], ['pwd']]);
-        expect(r.received.filter((e) => e.type === 'user.sessions_revoked').map((e) => e.data.reason).sort()).toEqual(['password_reset', 'refresh_token_reused']);
+        expect(r.received.filter((e) => e.type === 'user.sessions_revoked').map((e) => e.data.reason).sort()).toEqual(['password_reset', 'phone_changed', 'refresh_token_reused']);
       }
       // One message id per event, the same for every receiver.
       expect(a.received.map((e) => e.id).sort()).toEqual(b.received.map((e) => e.id).sort());

@@ -4,10 +4,11 @@ import { Type } from 'typebox';
 import type { AdminService, UserDetail } from '../../domain/admin.js';
 import type { AccountService } from '../../domain/accounts.js';
 import { clientOf } from '../client-context.js';
-import { ErrorResponse } from '../schemas.js';
+import { BODY_ERRORS, SESSION_ERRORS, SESSION_REQUIRED, errorResponses } from '../openapi.js';
 import { sessionTokenOf } from '../session-cookie.js';
 
-const errors = { '4xx': ErrorResponse, '5xx': ErrorResponse };
+/** What any admin route can answer besides its own: no session, not an operator, no 2FA, a bad input, an unknown id. */
+const errors = errorResponses([...BODY_ERRORS, ...SESSION_ERRORS, 'operator_required', 'operator_two_factor_required', 'not_found']);
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 const Millis = Type.Number({ description: 'Epoch milliseconds' });
 
@@ -59,7 +60,7 @@ const UserDetailSchema = Type.Object({
       detail: Nullable(Type.String()),
     }),
   ),
-});
+}, { title: 'AdminUserResponse', description: 'A user as the console shows them' });
 const OverviewSchema = Type.Object({
   since: Millis,
   smsPerHour: Type.Array(Type.Object({ hour: Millis, provider: Type.String(), status: Type.String(), count: Type.Integer(), fee: Type.Number() })),
@@ -69,7 +70,7 @@ const OverviewSchema = Type.Object({
   worstPrefixes: Type.Array(ScopeFigures),
   refusals: Type.Array(Type.Object({ limit: Type.String(), count: Type.Number() })),
   dailyBudget: Nullable(Type.Object({ used: Type.Integer(), budget: Type.Integer() })),
-});
+}, { title: 'AdminOverviewResponse', description: 'The figures of the overview page' });
 const UserId = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const StatusFilter = Type.Enum(['sent', 'failed', 'delivered', 'undelivered']);
 
@@ -89,14 +90,15 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService; accou
   });
   const op = (request: FastifyRequest) => operatorOf.get(request)!;
   const tags = ['admin'];
+  const security = SESSION_REQUIRED;
 
-  app.get('/api/admin/me', { schema: { tags, summary: 'The operator signed in', response: { 200: Type.Object({ userId: Type.String() }), ...errors } } }, async (request) => ({
+  app.get('/api/admin/me', { schema: { tags, security, summary: 'The operator signed in', response: { 200: Type.Object({ userId: Type.String() }, { title: 'AdminMeResponse', description: 'The operator signed in' }), ...errors } } }, async (request) => ({
     userId: op(request).userId,
   }));
 
   app.get(
     '/api/admin/overview',
-    { schema: { tags, summary: 'SMS per hour for 48 hours, delivery rate, fees, conversion, refusals, the daily budget', response: { 200: OverviewSchema, ...errors } } },
+    { schema: { tags, security, summary: 'SMS per hour for 48 hours, delivery rate, fees, conversion, refusals, the daily budget', response: { 200: OverviewSchema, ...errors } } },
     async () => admin.overview(),
   );
 
@@ -105,6 +107,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService; accou
     {
       schema: {
         tags,
+        security,
         summary: 'Search the message log (numbers masked), newest first',
         querystring: Type.Object({
           phone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
@@ -115,7 +118,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService; accou
           before: Type.Optional(Type.Integer({ minimum: 0 })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
         }),
-        response: { 200: Type.Object({ messages: Type.Array(Message) }), ...errors },
+        response: { 200: Type.Object({ messages: Type.Array(Message) }, { title: 'AdminMessagesResponse', description: 'Message log rows, numbers masked' }), ...errors },
       },
     },
     async (request) => {
@@ -126,7 +129,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService; accou
 
   app.post(
     '/api/admin/messages/:id/reveal',
-    { schema: { tags, summary: 'The full number of one message (audited)', params: UserId, response: { 200: Type.Object({ phone: Type.String() }), ...errors } } },
+    { schema: { tags, security, summary: 'The full number of one message (audited)', params: UserId, response: { 200: Type.Object({ phone: Type.String() }, { title: 'AdminRevealResponse', description: 'The full number (the reveal is audited)' }), ...errors } } },
     async (request) => ({ phone: await admin.revealPhone(op(request), request.params.id) }),
   );
 
@@ -135,6 +138,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService; accou
     {
       schema: {
         tags,
+        security,
         summary: 'Find a user by number (audited)',
         querystring: Type.Object({ phone: Type.String({ minLength: 1, maxLength: 64 }) }),
         response: { 200: UserDetailSchema, ...errors },
@@ -145,19 +149,19 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService; accou
 
   app.post(
     '/api/admin/users/:id/sessions/end',
-    { schema: { tags, summary: "End every session of a user", params: UserId, response: { 200: Type.Object({ ended: Type.Integer() }), ...errors } } },
+    { schema: { tags, security, summary: "End every session of a user", params: UserId, response: { 200: Type.Object({ ended: Type.Integer() }, { title: 'AdminSessionsEndedResponse', description: 'How many sessions ended' }), ...errors } } },
     async (request) => ({ ended: await admin.endSessions(op(request), request.params.id) }),
   );
 
   app.post(
     '/api/admin/users/:id/disable',
-    { schema: { tags, summary: 'Disable an account: no sign-in, no codes, every session ended', params: UserId, response: { 200: UserDetailSchema, ...errors } } },
+    { schema: { tags, security, summary: 'Disable an account: no sign-in, no codes, every session ended', params: UserId, response: { 200: UserDetailSchema, ...errors } } },
     async (request) => userView(await admin.setDisabled(op(request), request.params.id, true)),
   );
 
   app.post(
     '/api/admin/users/:id/enable',
-    { schema: { tags, summary: 'Re-enable a disabled account', params: UserId, response: { 200: UserDetailSchema, ...errors } } },
+    { schema: { tags, security, summary: 'Re-enable a disabled account', params: UserId, response: { 200: UserDetailSchema, ...errors } } },
     async (request) => userView(await admin.setDisabled(op(request), request.params.id, false)),
   );
 
@@ -166,9 +170,13 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService; accou
     {
       schema: {
         tags,
+        security,
         summary: 'Blocked prefixes and countries, and the figures of the busiest ones',
         response: {
-          200: Type.Object({ mode: Type.String(), blocks: Type.Array(Block), countries: Type.Array(ScopeFigures), prefixes: Type.Array(ScopeFigures) }),
+          200: Type.Object(
+            { mode: Type.String(), blocks: Type.Array(Block), countries: Type.Array(ScopeFigures), prefixes: Type.Array(ScopeFigures) },
+            { title: 'AdminFraudGuardResponse', description: 'The blocks and the busiest scopes' },
+          ),
           ...errors,
         },
       },
@@ -181,9 +189,10 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService; accou
     {
       schema: {
         tags,
+        security,
         summary: 'Lift a block now (audited)',
-        body: Type.Object({ scope: Type.String({ minLength: 1, maxLength: 64, pattern: '^(prefix|country):' }) }),
-        response: { 200: Type.Object({ ok: Type.Literal(true) }), ...errors },
+        body: Type.Object({ scope: Type.String({ minLength: 1, maxLength: 64, pattern: '^(prefix|country):' }) }, { title: 'AdminUnblockBody', examples: [{ scope: 'prefix:+86 1391234' }] }),
+        response: { 200: Type.Object({ ok: Type.Literal(true) }, { title: 'AdminUnblockResponse', description: 'The block is lifted' }), ...errors },
       },
     },
     async (request) => {
