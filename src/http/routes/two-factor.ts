@@ -58,7 +58,7 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     {
       schema: {
         tags: ['two-factor'],
-        summary: 'Turn TOTP on with a current code; answers ten recovery codes, shown once',
+        summary: 'Turn TOTP on with a current code; answers ten recovery codes, shown once; ends every other session',
         body: TwoFactorEnableBody,
         response: { 200: TwoFactorEnableResponse, ...errors },
       },
