@@ -61,7 +61,7 @@ export const accountRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
     {
       schema: {
         tags: ['accounts'],
-        summary: 'Set a new password with a reset_password code; ends every session',
+        summary: 'Set a new password with a reset_password code; ends every session and sign-in ticket',
         body: ResetPasswordBody,
         response: {
           200: ResetPasswordResponse,

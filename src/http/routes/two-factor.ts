@@ -65,7 +65,7 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     {
       schema: {
         tags: ['two-factor'],
-        summary: 'Turn TOTP on with a current code; answers ten recovery codes, shown once',
+        summary: 'Turn TOTP on with a current code; answers ten recovery codes, shown once; ends every other session',
         body: TwoFactorEnableBody,
         security: SESSION_REQUIRED,
         response: {
