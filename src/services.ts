@@ -5,8 +5,8 @@ import { siteverifyCaptcha } from './captcha/siteverify-captcha.js';
 import type { CaptchaKind, Config } from './config.js';
 import { kyselyAccountRepository } from './db/account-repository.js';
 import { openDatabase, type Database } from './db/database.js';
-import { kyselySmsMessageLog } from './db/sms-message-repository.js';
-import { kyselyAuditLogRepository } from './db/audit-log.js';
+import { batchedSmsMessageLog, kyselySmsMessageLog } from './db/sms-message-repository.js';
+import { batchedAuditLogRepository, kyselyAuditLogRepository } from './db/audit-log.js';
 import { kyselyTwoFactorRepository } from './db/two-factor-repository.js';
 import { createAuditLog } from './domain/audit.js';
 import { createSecretBox } from './domain/secret-box.js';
@@ -42,6 +42,8 @@ export interface Services {
     readonly defaultRegion: string;
   };
   readonly now: () => number;
+  /** Writes the audit and message-log rows still queued (they are written in batches, off the request path). */
+  flushRecords(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -86,9 +88,10 @@ export async function createServices(config: Config, secret: string, log: Logger
   const stores = await createStateStores(config, database, log);
   const hasher = createHasher(secret);
   const repo = kyselyAccountRepository(database.db);
-  const smsMessages = kyselySmsMessageLog(database.db);
+  const smsMessages = batchedSmsMessageLog(kyselySmsMessageLog(database.db), log);
   const limits = createLimits(config.limits, overrides.limitBackend ?? limitBackendFor(config, database, stores));
-  const audit = createAuditLog(kyselyAuditLogRepository(database.db), now, log);
+  const auditRows = batchedAuditLogRepository(kyselyAuditLogRepository(database.db), log);
+  const audit = createAuditLog(auditRows, now, log);
   const captcha = (() => {
     switch (config.captcha) {
       case 'off':
@@ -168,7 +171,11 @@ export async function createServices(config: Config, secret: string, log: Logger
       defaultRegion: config.defaultRegion,
     },
     now,
+    async flushRecords() {
+      await Promise.all([smsMessages.flush(), auditRows.flush()]);
+    },
     async close() {
+      await Promise.all([smsMessages.close(), auditRows.close()]);
       await limits.close();
       await stores.close();
       await database.close();
