@@ -9,8 +9,8 @@ import { kyselyAccountRepository } from './db/account-repository.js';
 import { kyselyAdminReadModel, kyselyOperatorRepository } from './db/admin-repository.js';
 import { createAdminService, type AdminService } from './domain/admin.js';
 import { openDatabase, type Database } from './db/database.js';
-import { kyselySmsMessageLog } from './db/sms-message-repository.js';
-import { kyselyAuditLogRepository } from './db/audit-log.js';
+import { batchedSmsMessageLog, kyselySmsMessageLog } from './db/sms-message-repository.js';
+import { batchedAuditLogRepository, kyselyAuditLogRepository } from './db/audit-log.js';
 import { kyselyTwoFactorRepository } from './db/two-factor-repository.js';
 import { createAuditLog } from './domain/audit.js';
 import { createSecretBox } from './domain/secret-box.js';
@@ -88,6 +88,8 @@ export interface Services {
     readonly countries: { region: string; callingCode: string }[];
   };
   readonly now: () => number;
+  /** Writes the audit and message-log rows still queued (they are written in batches, off the request path). */
+  flushRecords(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -171,9 +173,12 @@ export async function createServices(config: Config, secret: string, log: Logger
     },
   });
   if (!overrides.sms) for (const provider of config.smsProvider) metrics.circuitOpen.set({ provider }, 0);
-  const smsMessages = countedMessageLog(kyselySmsMessageLog(database.db), metrics);
+  // Message-log and audit rows are written in batches off the request path (src/db/row-batcher.ts).
+  const batchedMessages = batchedSmsMessageLog(kyselySmsMessageLog(database.db), log);
+  const smsMessages = countedMessageLog(batchedMessages, metrics);
   limits = countedLimits(createLimits(config.limits, overrides.limitBackend ?? limitBackendFor(config, database, stores)), metrics);
-  const audit = createAuditLog(kyselyAuditLogRepository(database.db), now, log);
+  const auditRows = batchedAuditLogRepository(kyselyAuditLogRepository(database.db), log);
+  const audit = createAuditLog(auditRows, now, log);
   // The guard's counters are shared state: Redis when configured, else the database.
   const guardSqlStore = sqlFraudGuardStore(database.db);
   fraudGuard = createFraudGuard({
@@ -349,9 +354,13 @@ export async function createServices(config: Config, secret: string, log: Logger
       countries: allowedRegionsWithCallingCodes(smsReachableRegions(config)),
     },
     now,
+    async flushRecords() {
+      await Promise.all([batchedMessages.flush(), auditRows.flush()]);
+    },
     async close() {
       await worker?.stop();
       retention.stop();
+      await Promise.all([batchedMessages.close(), auditRows.close()]);
       await limits!.close();
       await stores.close();
       await database.close();

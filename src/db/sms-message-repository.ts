@@ -1,6 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Purpose } from '../config.js';
 import type { SmsMessageLog, SmsMessageRecord, SmsMessageStatus } from '../sms/message-log.js';
+import type { Logger } from '../domain/logger.js';
+import { rowBatcher } from './row-batcher.js';
 import type { DatabaseSchema, SmsMessagesTable } from './schema.js';
 
 // PostgreSQL returns bigint columns as strings, SQLite as numbers.
@@ -18,26 +20,33 @@ const toRecord = (row: Selectable<SmsMessagesTable>): SmsMessageRecord => ({
   updatedAt: Number(row.updated_at),
 });
 
+const toRow = (entry: SmsMessageRecord) => ({
+  id: entry.id,
+  message_id: entry.messageId,
+  provider: entry.provider,
+  provider_message_id: entry.providerMessageId ?? null,
+  phone: entry.phone,
+  purpose: entry.purpose,
+  status: entry.status,
+  error_code: entry.errorCode ?? null,
+  fee: entry.fee ?? null,
+  created_at: entry.createdAt,
+  updated_at: entry.updatedAt,
+});
+
+export interface KyselySmsMessageLog extends SmsMessageLog {
+  /** Several attempts in one statement. */
+  recordMany(entries: readonly SmsMessageRecord[]): Promise<void>;
+}
+
 /** The message log on Kysely, in portable SQL only (SQLite now, PostgreSQL later). */
-export function kyselySmsMessageLog(db: Kysely<DatabaseSchema>): SmsMessageLog {
+export function kyselySmsMessageLog(db: Kysely<DatabaseSchema>): KyselySmsMessageLog {
   return {
     async record(entry) {
-      await db
-        .insertInto('sms_messages')
-        .values({
-          id: entry.id,
-          message_id: entry.messageId,
-          provider: entry.provider,
-          provider_message_id: entry.providerMessageId ?? null,
-          phone: entry.phone,
-          purpose: entry.purpose,
-          status: entry.status,
-          error_code: entry.errorCode ?? null,
-          fee: entry.fee ?? null,
-          created_at: entry.createdAt,
-          updated_at: entry.updatedAt,
-        })
-        .execute();
+      await db.insertInto('sms_messages').values(toRow(entry)).execute();
+    },
+    async recordMany(entries) {
+      if (entries.length > 0) await db.insertInto('sms_messages').values(entries.map(toRow)).execute();
     },
     async applyDeliveryReport(report, now) {
       const result = await db
@@ -63,5 +72,29 @@ export function kyselySmsMessageLog(db: Kysely<DatabaseSchema>): SmsMessageLog {
         .executeTakeFirst();
       return row && toRecord(row);
     },
-  } satisfies SmsMessageLog;
+  } satisfies KyselySmsMessageLog;
+}
+
+/**
+ * The message log written in batches off the request path (db/row-batcher.ts). A delivery report
+ * or a lookup writes what is queued first, so a report that arrives right after the send finds
+ * its row.
+ */
+export function batchedSmsMessageLog(messages: KyselySmsMessageLog, log: Logger): SmsMessageLog & { flush(): Promise<void>; close(): Promise<void> } {
+  const batcher = rowBatcher<SmsMessageRecord>({ name: 'sms message log rows', writeAll: (rows) => messages.recordMany(rows), log });
+  return {
+    async record(entry) {
+      batcher.add(entry);
+    },
+    async applyDeliveryReport(report, now) {
+      await batcher.flush();
+      return messages.applyDeliveryReport(report, now);
+    },
+    async findByProviderMessageId(provider, providerMessageId) {
+      await batcher.flush();
+      return messages.findByProviderMessageId(provider, providerMessageId);
+    },
+    flush: () => batcher.flush(),
+    close: () => batcher.close(),
+  };
 }

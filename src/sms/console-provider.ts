@@ -11,9 +11,31 @@ export interface ConsoleProviderOptions {
   write?: (line: string) => void;
 }
 
+/**
+ * Lines for stdout, written together once per turn of the event loop. stdout to a file or a pipe
+ * is a synchronous system call per write on Linux; a send already writes its log line (pino,
+ * asynchronous), and this line was a second synchronous write per SMS. Whatever is still queued
+ * when the process exits is written then.
+ */
+let queued: string[] = [];
+let exitHooked = false;
+function flushStdout(): void {
+  if (queued.length === 0) return;
+  const text = queued.join('');
+  queued = [];
+  process.stdout.write(text);
+}
+function writeStdoutBatched(line: string): void {
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once('exit', flushStdout);
+  }
+  if (queued.push(`${line}\n`) === 1) setImmediate(flushStdout);
+}
+
 /** A development provider: prints messages instead of sending them. Never use it to test a real provider. */
 export function consoleSmsProvider(options: ConsoleProviderOptions): SmsProvider {
-  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const write = options.write ?? writeStdoutBatched;
   return {
     name: 'console',
     async send(message) {

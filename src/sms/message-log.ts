@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuidv7 } from '../domain/ids.js';
 import type { Purpose } from '../config.js';
 import type { Logger } from '../domain/logger.js';
 import { maskPhone } from '../domain/phone.js';
@@ -55,7 +55,7 @@ export function recordedSmsProvider(provider: SmsProvider, messages: SmsMessageL
   async function write(entry: Omit<SmsMessageRecord, 'id' | 'provider' | 'createdAt' | 'updatedAt'>): Promise<void> {
     const now = deps.now();
     try {
-      await messages.record({ ...entry, id: randomUUID(), provider: provider.name, createdAt: now, updatedAt: now });
+      await messages.record({ ...entry, id: uuidv7(now), provider: provider.name, createdAt: now, updatedAt: now });
     } catch (err) {
       deps.log.error({ err, provider: provider.name, phone: maskPhone(entry.phone) }, 'could not write the sms message log');
     }

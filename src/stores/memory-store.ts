@@ -1,14 +1,15 @@
 import { hashesEqual } from '../domain/codes.js';
 import type { CaptchaStore, CheckResult, CodeKey, CodeStore, PendingCode } from './types.js';
 
-const keyOf = (k: CodeKey) => `${k.purpose}\u0000${k.phone}`;
+/** The key of a pending code in the map (shared with memoryAdmission, which stores codes in the same map). */
+export const memoryCodeKey = (k: CodeKey) => `${k.purpose}\u0000${k.phone}`;
+const keyOf = memoryCodeKey;
 
 /**
  * Verification state in this process's memory: for tests and single-process development.
  * Every method runs synchronously to completion before it awaits, so each is atomic in-process.
  */
-export function memoryCodeStore(): CodeStore {
-  const codes = new Map<string, PendingCode>();
+export function memoryCodeStore(codes = new Map<string, PendingCode>()): CodeStore {
   const sweep = (now: number) => {
     for (const [k, v] of codes) if (Math.max(v.expiresAt, v.resendAt) <= now) codes.delete(k);
   };

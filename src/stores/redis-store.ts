@@ -15,7 +15,7 @@ const EXPIRED_GRACE_MS = 10 * 60_000;
  */
 const encode = (p: PendingCode) => `${p.attempts}:${p.expiresAt}:${p.resendAt}:${p.codeHash}`;
 
-function decode(value: string): PendingCode | undefined {
+export function decode(value: string): PendingCode | undefined {
   const match = /^(\d+):(\d+):(\d+):(.+)$/.exec(value);
   if (!match) return undefined;
   return { attempts: Number(match[1]), expiresAt: Number(match[2]), resendAt: Number(match[3]), codeHash: match[4]! };
@@ -47,7 +47,12 @@ return 0`;
  * cannot compute its HMAC, so learning how many leading characters of two HMACs agree tells them
  * nothing about which code is right. Comparing in the script is what keeps check one atomic step.
  */
-const CHECK = `
+/**
+ * The check of the code in KEYS[1] against the hash in ARGV[1] at ARGV[2] with ARGV[3] tries;
+ * after a wrong code it runs `onWrong` (Lua that sees `attempts`, the new count) and answers.
+ * Shared with the admission step's check (redis-admission.ts), which counts the failure there.
+ */
+export const checkCodeLua = (onWrong = "return {'wrong', tostring(tonumber(ARGV[3]) - attempts)}") => `
 local current = redis.call('GET', KEYS[1])
 if not current then return {'missing'} end
 local attempts, expiresAt, resendAt, hash = string.match(current, '^(%d+):(%d+):(%d+):(.+)$')
@@ -61,7 +66,9 @@ if hash == ARGV[1] then
 end
 attempts = attempts + 1
 redis.call('SET', KEYS[1], attempts .. ':' .. expiresAt .. ':' .. resendAt .. ':' .. hash, 'KEEPTTL')
-return {'wrong', tostring(tonumber(ARGV[3]) - attempts)}`;
+${onWrong}`;
+
+const CHECK = checkCodeLua();
 
 /** Deletes the code only if it is still the one this send stored. */
 const ABORT_SEND = `

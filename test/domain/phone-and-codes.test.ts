@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createHasher, generateCode, hashesEqual } from '../../src/domain/codes.js';
-import { maskPhone, normalizePhone } from '../../src/domain/phone.js';
+import { maskPhone, normalizePhone, phonePrefix, phoneRegion } from '../../src/domain/phone.js';
 
 describe('phone numbers', () => {
   it.each([
@@ -26,6 +26,16 @@ describe('phone numbers', () => {
 
   it('masks the middle digits', () => {
     expect(maskPhone('+8613800138000')).toBe('+86138****8000');
+  });
+
+  it('gives the same region, prefix and mask from the remembered parse as from a fresh one', () => {
+    // Never normalized: parsed on the spot.
+    const unseen = '+8613800138001' as Parameters<typeof phoneRegion>[0];
+    expect([phoneRegion(unseen), phonePrefix(unseen, 7), maskPhone(unseen)]).toEqual(['CN', '+861380013', '+86138****8001']);
+    const phone = normalizePhone('139 0013 9000', 'CN');
+    expect([phoneRegion(phone), phonePrefix(phone, 7), maskPhone(phone)]).toEqual(['CN', '+861390013', '+86139****9000']);
+    // What a person typed is never mistaken for a remembered E.164 number.
+    expect(maskPhone('13900139000')).toBe('****9000');
   });
 });
 

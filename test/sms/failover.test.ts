@@ -227,7 +227,7 @@ describe('SMS_PROVIDER=tencent,aliyun through both fakes', () => {
     // Two failures opened the circuit; the third send went straight to Aliyun.
     expect(tencent.requestCount() - tencentBefore).toBe(2);
     // A skipped provider made no attempt, so the message log has none; the log says why it was skipped.
-    expect(t.messageRows().filter((r) => r.provider === 'tencent').map((r) => r.error_code)).toEqual(['unavailable', 'unavailable']);
+    expect((await t.messageRows()).filter((r) => r.provider === 'tencent').map((r) => r.error_code)).toEqual(['unavailable', 'unavailable']);
     expect(t.logs.some((l) => l.provider === 'tencent' && l.providerCode === 'circuit_open')).toBe(true);
   });
 });

@@ -20,8 +20,8 @@ export interface ProviderTestApp {
   clock: FakeClock;
   /** Every log line written, parsed. */
   logs: Record<string, unknown>[];
-  /** Rows of sms_messages, read straight from the SQLite file. */
-  messageRows(): Record<string, unknown>[];
+  /** Rows of sms_messages, read straight from the SQLite file (after the queued rows are written). */
+  messageRows(): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 
@@ -58,7 +58,8 @@ export async function createProviderTestApp(env: Record<string, string>): Promis
     config,
     clock,
     logs,
-    messageRows() {
+    async messageRows() {
+      await services.flushRecords();
       const db = new BetterSqlite3(dbFile, { readonly: true });
       try {
         return db.prepare('SELECT * FROM sms_messages ORDER BY created_at, rowid').all() as Record<string, unknown>[];

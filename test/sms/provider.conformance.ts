@@ -66,7 +66,7 @@ export function describeSmsProviderConformance(makeHarness: () => Promise<Provid
     expect(me.json().user.phone).toBe(PHONE);
 
     // The message log has the attempt, with the provider's id and without the code.
-    const rows = t.messageRows();
+    const rows = (await t.messageRows());
     expect(rows).toEqual([
       expect.objectContaining({
         provider: harness.name,
@@ -88,7 +88,7 @@ export function describeSmsProviderConformance(makeHarness: () => Promise<Provid
     expect({ status: res.status, ...res.body }).toEqual(EXPECTED.rejected);
     expect(JSON.stringify(res.body)).not.toContain(harness.wrongKey.providerCode);
     expect(t.logs.some((l) => l.providerCode === harness.wrongKey.providerCode && l.kind === 'rejected')).toBe(true);
-    expect(t.messageRows()).toEqual([expect.objectContaining({ status: 'failed', error_code: harness.wrongKey.providerCode })]);
+    expect((await t.messageRows())).toEqual([expect.objectContaining({ status: 'failed', error_code: harness.wrongKey.providerCode })]);
     expectCleanLogs(t);
   });
 
@@ -103,7 +103,7 @@ export function describeSmsProviderConformance(makeHarness: () => Promise<Provid
       expect(JSON.stringify(res.body)).not.toContain(providerCode);
       expect(res.headers['retry-after']).toBeUndefined();
       expect(t.logs.some((l) => l.providerCode === providerCode && l.kind === kind)).toBe(true);
-      expect(t.messageRows()[0]).toMatchObject({ status: 'failed', error_code: providerCode });
+      expect((await (await t.messageRows()))[0]).toMatchObject({ status: 'failed', error_code: providerCode });
       await expectNothingLeftBehind(t, harness);
       expectCleanLogs(t);
     });
@@ -147,7 +147,7 @@ export function describeSmsProviderConformance(makeHarness: () => Promise<Provid
     const res = await post(t.app, '/api/sms/send', { phone: PHONE, purpose: 'register' });
     expect(res.status).toBe(200);
     expect(harness.lastCode(PHONE)).toMatch(/^\d{6}$/);
-    expect(t.messageRows()).toEqual([
+    expect((await t.messageRows())).toEqual([
       expect.objectContaining({ provider: other, status: 'failed', error_code: 'unavailable' }),
       expect.objectContaining({ provider: harness.name, status: 'sent' }),
     ]);
@@ -165,7 +165,7 @@ export function describeSmsProviderConformance(makeHarness: () => Promise<Provid
 
     const wrong = await post(t.app, `/api/sms/callback/${reports.route}/not-the-token-0123456789`, reports.body(delivered, true));
     expect(wrong.status).toBe(404);
-    expect(t.messageRows().map((r) => r.status)).toEqual(['sent', 'sent']);
+    expect((await t.messageRows()).map((r) => r.status)).toEqual(['sent', 'sent']);
 
     const ok = await post(t.app, `/api/sms/callback/${reports.route}/${CALLBACK_TOKEN}`, reports.body(delivered, true));
     expect(ok).toMatchObject({ status: 200, body: reports.answer });
@@ -175,7 +175,7 @@ export function describeSmsProviderConformance(makeHarness: () => Promise<Provid
     const unknown = await post(t.app, `/api/sms/callback/${reports.route}/${CALLBACK_TOKEN}`, reports.body('no-such-message', true));
     expect(unknown).toMatchObject({ status: 200, body: reports.answer });
 
-    expect(t.messageRows()).toEqual([
+    expect((await t.messageRows())).toEqual([
       expect.objectContaining({ provider_message_id: delivered, status: 'delivered', error_code: null }),
       expect.objectContaining({ provider_message_id: lost, status: 'undelivered', error_code: reports.undeliveredCode }),
     ]);

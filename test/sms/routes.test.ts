@@ -68,7 +68,7 @@ describe('SMS_ROUTES: providers per destination region', () => {
     expect((await send(CN)).status).toBe(200);
     expect(since(before)).toEqual({ tencent: 1, aliyun: 1, twilio: 0 });
     expect((await post(t.app, '/api/register', { phone: CN, code: aliyun.lastCode(CN), password: 'correct horse battery' })).status).toBe(201);
-    expect(t.messageRows().map((r) => [r.provider, r.status])).toEqual([
+    expect((await t.messageRows()).map((r) => [r.provider, r.status])).toEqual([
       ['tencent', 'failed'],
       ['aliyun', 'sent'],
     ]);

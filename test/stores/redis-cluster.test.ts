@@ -3,6 +3,8 @@ import { createRedisClient, waitUntilReady } from '../../src/stores/redis-client
 import { redisCaptchaStore, redisCodeStore } from '../../src/stores/redis-store.js';
 import { silentLog } from '../helpers/backends.js';
 import { hasRedisServer, ownRedisCluster, type OwnRedisCluster } from '../helpers/redis-server.js';
+import { redisAdmission } from '../../src/stores/redis-admission.js';
+import { CONFORMANCE_LIMITS, describeAdmissionConformance } from './admission.conformance.js';
 import { describeStoreConformance } from './code-store.conformance.js';
 
 const available = hasRedisServer();
@@ -32,6 +34,21 @@ if (available) {
     return {
       codes: redisCodeStore(client, options),
       captchas: redisCaptchaStore(client, options),
+      close: async () => {
+        await client.quit();
+      },
+    };
+  });
+
+  // The admission step: each number's keys in its own slot, the shared counters in the slot of
+  // {limits}, so the two scripts of a send usually run on different shards.
+  describeAdmissionConformance('redis cluster', async () => {
+    const client = createRedisClient({ url: undefined, clusterNodes: cluster.nodes, keyPrefix: '', timeoutMs: 2000 }, silentLog);
+    if (!(await waitUntilReady(client, 10_000))) throw new Error('the Redis Cluster did not become ready');
+    const options = { keyPrefix: `a${++run}:` };
+    return {
+      admission: redisAdmission(CONFORMANCE_LIMITS, client, options),
+      codes: redisCodeStore(client, options),
       close: async () => {
         await client.quit();
       },
