@@ -320,6 +320,10 @@ export async function createServices(config: Config, secret: string, log: Logger
       return budget ? { used: await budget.used('all', now()), budget: budget.points } : undefined;
     },
     defaultRegion: config.defaultRegion,
+    verifyServices: () => verifyApi.listServices(),
+    apiKeys,
+    webhookDeliveries: deliveries,
+    webhooksConfigured: worker !== undefined,
     now,
     log,
   });

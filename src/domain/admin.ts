@@ -5,6 +5,7 @@ import type { ClientContext } from './client.js';
 import type { FraudBlock, FraudGuard, ScopeFigures } from './fraud-guard.js';
 import type { Logger } from './logger.js';
 import { maskPhone, normalizePhone } from './phone.js';
+import type { ApiKey, ApiKeys, VerifyService } from './verify-api.js';
 
 /** Who may open the admin console (`npm run admin -- grant +86…`). */
 export interface OperatorRepository {
@@ -58,6 +59,31 @@ export interface AdminReadModel {
   sessionsOf(userId: string, now: number): Promise<{ createdAt: number; expiresAt: number }[]>;
 }
 
+export type WebhookDeliveryState = 'pending' | 'delivered' | 'failed';
+
+/** A webhook delivery as the console lists it. */
+export interface WebhookDeliveryRow {
+  readonly id: string;
+  readonly eventId: string;
+  readonly type: string;
+  readonly url: string;
+  readonly state: WebhookDeliveryState;
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  readonly lastStatus: number | null;
+  readonly lastError: string | null;
+  readonly createdAt: number;
+  readonly deliveredAt: number | null;
+}
+
+/** The webhook outbox as the console reads and re-queues it (src/webhooks/deliveries.ts). */
+export interface WebhookDeliveryLog {
+  /** Newest first. */
+  list(limit: number, state?: WebhookDeliveryState): Promise<WebhookDeliveryRow[]>;
+  /** Makes a failed (or pending) row due now; false if there is no such row or it was delivered. */
+  retry(id: string, now: number): Promise<boolean>;
+}
+
 export interface AdminDeps {
   readonly operators: OperatorRepository;
   readonly accounts: AccountRepository;
@@ -69,6 +95,12 @@ export interface AdminDeps {
   readonly refusals: () => Promise<{ limit: string; count: number }[]>;
   readonly dailyBudget: () => Promise<{ used: number; budget: number } | undefined>;
   readonly defaultRegion: string;
+  /** The Verify API's services and keys. */
+  readonly verifyServices: () => Promise<VerifyService[]>;
+  readonly apiKeys: ApiKeys;
+  readonly webhookDeliveries: WebhookDeliveryLog;
+  /** Whether WEBHOOK_URL and WEBHOOK_SECRET are set, so a worker delivers the rows. */
+  readonly webhooksConfigured: boolean;
   readonly now: () => number;
   readonly log: Logger;
 }
@@ -113,6 +145,28 @@ export interface AdminService {
   setDisabled(op: OperatorContext, userId: string, disabled: boolean): Promise<UserDetail>;
   fraudGuard(): Promise<{ mode: string; blocks: FraudBlock[]; countries: ScopeFigures[]; prefixes: ScopeFigures[] }>;
   unblock(op: OperatorContext, scope: string): Promise<void>;
+  verifyServices(): Promise<VerifyService[]>;
+  apiKeys(): Promise<Omit<ApiKey, 'secretHash'>[]>;
+  /** The secret is in this answer only; audited. */
+  createApiKey(op: OperatorContext, name: string): Promise<{ sid: string; secret: string; accountSid: string }>;
+  /** Throws not_found when there is no live key with that sid; audited. */
+  revokeApiKey(op: OperatorContext, sid: string): Promise<void>;
+  webhookDeliveries(state?: WebhookDeliveryState): Promise<{ configured: boolean; deliveries: WebhookDeliveryRow[] }>;
+  /** Throws not_found when there is no such delivery or it was delivered; audited. */
+  retryWebhookDelivery(op: OperatorContext, id: string): Promise<void>;
+}
+
+/**
+ * A receiver URL without its query, fragment and credentials: an operator often puts the
+ * receiver's token there, and the console should not show it to everyone who can open it.
+ */
+export function receiverUrlForDisplay(raw: string): string {
+  try {
+    const url = new URL(raw);
+    return `${url.origin}${url.pathname}${url.search || url.username ? '…' : ''}`;
+  } catch {
+    return '(invalid URL)';
+  }
 }
 
 const HOUR_MS = 3_600_000;
@@ -238,6 +292,48 @@ export function createAdminService(deps: AdminDeps): AdminService {
 
     async unblock(op, scope) {
       if (!(await deps.fraudGuard.unblock(scope, op))) throw new AppError('not_found', {}, { message: 'That destination is not blocked.' });
+    },
+
+    verifyServices: () => deps.verifyServices(),
+    apiKeys: () => deps.apiKeys.list(),
+
+    async createApiKey(op, name) {
+      const created = await deps.apiKeys.create(name);
+      log.warn({ operator: op.userId, keySid: created.sid }, 'operator created a Verify API key');
+      await audit.record({ type: 'admin_api_key_created', userId: op.userId, client: op.client, detail: `api key ${created.sid}` });
+      return created;
+    },
+
+    async revokeApiKey(op, sid) {
+      if (!(await deps.apiKeys.revoke(sid))) throw new AppError('not_found', {}, { message: 'No live API key with that sid.' });
+      log.warn({ operator: op.userId, keySid: sid }, 'operator revoked a Verify API key');
+      await audit.record({ type: 'admin_api_key_revoked', userId: op.userId, client: op.client, detail: `api key ${sid}` });
+    },
+
+    async webhookDeliveries(state) {
+      const rows = await deps.webhookDeliveries.list(100, state);
+      // Field by field: the stored row also carries the payload (the event's data, with numbers).
+      const deliveries = rows.map((d) => ({
+        id: d.id,
+        eventId: d.eventId,
+        type: d.type,
+        url: receiverUrlForDisplay(d.url),
+        state: d.state,
+        attempts: d.attempts,
+        nextAttemptAt: d.nextAttemptAt,
+        lastStatus: d.lastStatus,
+        lastError: d.lastError,
+        createdAt: d.createdAt,
+        deliveredAt: d.deliveredAt,
+      }));
+      return { configured: deps.webhooksConfigured, deliveries };
+    },
+
+    async retryWebhookDelivery(op, id) {
+      if (!(await deps.webhookDeliveries.retry(id, deps.now()))) {
+        throw new AppError('not_found', {}, { message: 'No such delivery waiting or failed (a delivered one is not sent again).' });
+      }
+      await audit.record({ type: 'admin_webhook_retried', userId: op.userId, client: op.client, detail: `delivery ${id}` });
     },
   };
 }

@@ -30,6 +30,9 @@ export const AUDIT_EVENT_TYPES = [
   'admin_sessions_ended',
   'account_disabled',
   'account_enabled',
+  'admin_api_key_created',
+  'admin_api_key_revoked',
+  'admin_webhook_retried',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

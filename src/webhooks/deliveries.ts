@@ -1,22 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from '../db/schema.js';
+import type { WebhookDeliveryRow, WebhookDeliveryState } from '../domain/admin.js';
 
-export type DeliveryState = 'pending' | 'delivered' | 'failed';
+export type DeliveryState = WebhookDeliveryState;
 
-export interface Delivery {
-  readonly id: string;
-  readonly eventId: string;
-  readonly type: string;
-  readonly url: string;
+/** A row of the outbox: what the console lists, and the payload the worker sends. */
+export interface Delivery extends WebhookDeliveryRow {
   readonly payload: string;
-  readonly state: DeliveryState;
-  readonly attempts: number;
-  readonly nextAttemptAt: number;
-  readonly lastStatus: number | null;
-  readonly lastError: string | null;
-  readonly createdAt: number;
-  readonly deliveredAt: number | null;
 }
 
 /** The outbox rows as the worker and the CLI use them. */

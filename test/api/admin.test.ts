@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestApp, PHONE, post, registerUser, type TestApp } from '../helpers/app.js';
+import { RETRY_WINDOW_MS } from '../../src/webhooks/worker.js';
+import { startWebhookReceiver } from '../fakes/webhook-receiver.js';
+import { createTestApp, fakeClock, PHONE, post, registerUser, type TestApp } from '../helpers/app.js';
 import { adminCli, signedInOperator } from '../helpers/admin.js';
 
 const OPERATOR = '+8613900139000';
@@ -17,7 +20,21 @@ const ROUTES: [method: 'GET' | 'POST', url: string, body?: object][] = [
   ['POST', '/api/admin/users/x/enable'],
   ['GET', '/api/admin/fraud-guard'],
   ['POST', '/api/admin/fraud-guard/unblock', { scope: 'prefix:+86 1391234' }],
+  ['GET', '/api/admin/verify/services'],
+  ['GET', '/api/admin/api-keys'],
+  ['POST', '/api/admin/api-keys', { name: 'backend' }],
+  ['POST', `/api/admin/api-keys/SK${'0'.repeat(32)}/revoke`],
+  ['GET', '/api/admin/webhooks/deliveries'],
+  ['POST', '/api/admin/webhooks/deliveries/x/retry'],
 ];
+
+/** A request path as the OpenAPI document names it. */
+const documentedPath = (url: string) =>
+  url
+    .split('?')[0]!
+    .replace(/\/(messages|users|deliveries)\/x\//, '/$1/{id}/')
+    .replace(/\/api-keys\/SK0+\//, '/api-keys/{sid}/');
+const basic = (sid: string, secret: string) => `Basic ${Buffer.from(`${sid}:${secret}`).toString('base64')}`;
 
 describe('admin API', () => {
   let t: TestApp;
@@ -45,7 +62,7 @@ describe('admin API', () => {
       .filter(([path]) => path.startsWith('/api/admin'))
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
     expect(documented.sort()).toEqual(
-      ROUTES.map(([m, url]) => `${m} ${url.split('?')[0]!.replace('/messages/x/', '/messages/{id}/').replace('/users/x/', '/users/{id}/')}`).sort(),
+      ROUTES.map(([m, url]) => `${m} ${documentedPath(url)}`).sort(),
     );
   });
 
@@ -121,6 +138,8 @@ describe('admin API', () => {
       createdAt: now,
       updatedAt: now,
     });
+    // The log writes its rows in batches; the console reads what is written.
+    await t.services.flushRecords();
     const list = (await call('GET', `/api/admin/messages?phone=${encodeURIComponent(PHONE)}`, operator)).json();
     expect(list.messages).toHaveLength(1);
     expect(list.messages[0]).toMatchObject({ phoneMasked: '+86138****8000', status: 'sent', provider: 'console', purpose: 'register' });
@@ -145,5 +164,95 @@ describe('admin API', () => {
     expect((await post(t.app, '/api/sms/send', { phone: '+8613912340099', purpose: 'register' })).status).toBe(200);
     const overview = (await call('GET', '/api/admin/overview', operator)).json();
     expect(overview.countries[0]).toMatchObject({ target: 'CN' });
+  });
+
+  it('lists services, creates a key whose secret is shown once, and a revoked key is refused by /v2 (each audited)', async () => {
+    const operator = await signedInOperator(t, OPERATOR);
+    const created = await call('POST', '/api/admin/api-keys', operator, { name: 'shop backend' });
+    expect(created.statusCode).toBe(201);
+    expect(created.headers['cache-control']).toBe('no-store');
+    const key = created.json() as { sid: string; secret: string; accountSid: string };
+    expect(key.sid).toMatch(/^SK[0-9a-f]{32}$/);
+    expect(key.accountSid).toBe(t.services.accountSid);
+    const v2 = (method: 'GET' | 'POST', url: string, payload?: string) =>
+      t.app.inject({
+        method,
+        url,
+        headers: { authorization: basic(key.sid, key.secret), ...(payload ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+        ...(payload ? { payload } : {}),
+      });
+    const service = await v2('POST', '/v2/Services', 'FriendlyName=Acme');
+    expect(service.statusCode).toBe(201);
+
+    expect((await call('GET', '/api/admin/verify/services', operator)).json().services).toEqual([
+      expect.objectContaining({ sid: service.json().sid, friendlyName: 'Acme', codeLength: 6 }),
+    ]);
+    const listed = await call('GET', '/api/admin/api-keys', operator);
+    expect(listed.json().keys).toEqual([{ sid: key.sid, name: 'shop backend', createdAt: t.clock.now(), revokedAt: null }]);
+    expect(listed.body).not.toContain(key.secret);
+
+    expect((await call('POST', `/api/admin/api-keys/${key.sid}/revoke`, operator)).json()).toEqual({ ok: true });
+    expect((await v2('GET', '/v2/Services')).statusCode).toBe(401);
+    expect((await call('GET', '/api/admin/api-keys', operator)).json().keys[0].revokedAt).toBe(t.clock.now());
+    // Revoking twice, an unknown sid, a malformed sid and an empty name are clear errors.
+    expect((await call('POST', `/api/admin/api-keys/${key.sid}/revoke`, operator)).statusCode).toBe(404);
+    expect((await call('POST', `/api/admin/api-keys/SK${'0'.repeat(32)}/revoke`, operator)).statusCode).toBe(404);
+    expect((await call('POST', '/api/admin/api-keys/nonsense/revoke', operator)).json().error.code).toBe('invalid_request');
+    expect((await call('POST', '/api/admin/api-keys', operator, { name: '' })).json().error.code).toBe('invalid_request');
+
+    const operatorEvents = (await t.services.admin.findUser({ userId: 'x' }, OPERATOR)).activity;
+    expect(operatorEvents.filter((e) => e.type.startsWith('admin_api_key')).map((e) => [e.type, e.detail])).toEqual([
+      ['admin_api_key_revoked', `api key ${key.sid}`],
+      ['admin_api_key_created', `api key ${key.sid}`],
+    ]);
+  });
+});
+
+describe('admin API: webhook deliveries', () => {
+  const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+
+  it('lists deliveries without payloads or receiver tokens, and retry re-queues a failed one (audited)', async () => {
+    const receiver = await startWebhookReceiver(SECRET);
+    const t = await createTestApp({ clock: fakeClock(Date.now()), env: { WEBHOOK_URL: `${receiver.url}/hooks?token=receiver-token`, WEBHOOK_SECRET: SECRET } });
+    try {
+      const operator = await signedInOperator(t, OPERATOR);
+      const call = (method: 'GET' | 'POST', url: string) =>
+        t.app.inject({ method, url, headers: bearer(operator), ...(method === 'POST' ? { payload: {} } : {}) });
+      // The receiver is down for the whole retry window: the delivery gives up.
+      receiver.mode = 'down';
+      t.clock.advance(RETRY_WINDOW_MS + 1);
+      while ((await t.services.webhooks.worker!.deliverDue()) > 0);
+
+      const listed = await call('GET', '/api/admin/webhooks/deliveries?state=failed');
+      expect(listed.headers['cache-control']).toBe('no-store');
+      const { configured, deliveries } = listed.json();
+      expect(configured).toBe(true);
+      // The operator's sign-up and 2FA are the events; both gave up.
+      expect(deliveries.map((d: { type: string }) => d.type).sort()).toEqual(['user.created', 'user.two_factor_enabled']);
+      deliveries.sort((a: { type: string }, b: { type: string }) => a.type.localeCompare(b.type));
+      expect(deliveries[0]).toMatchObject({ type: 'user.created', state: 'failed', attempts: 1, lastStatus: 503, lastError: 'status 503', url: `${receiver.url}/hooks…` });
+      expect(listed.body).not.toContain('receiver-token');
+      expect(listed.body).not.toContain('13900139000');
+      expect(deliveries[0]).not.toHaveProperty('payload');
+
+      receiver.mode = 'ok';
+      expect((await call('POST', `/api/admin/webhooks/deliveries/${deliveries[0].id}/retry`)).json()).toEqual({ ok: true });
+      expect((await call('GET', '/api/admin/webhooks/deliveries?state=pending')).json().deliveries.map((d: { id: string }) => d.id)).toEqual([deliveries[0].id]);
+      while ((await t.services.webhooks.worker!.deliverDue()) > 0);
+      expect(receiver.received.map((e) => e.type)).toEqual(['user.created']);
+      const after = (await call('GET', '/api/admin/webhooks/deliveries')).json().deliveries as { id: string; state: string }[];
+      expect(after.find((d) => d.id === deliveries[0].id)).toMatchObject({ state: 'delivered', attempts: 2, lastStatus: 204 });
+      expect(after.filter((d) => d.state === 'failed')).toHaveLength(1);
+      // A delivered one is not sent again; an unknown id is a 404.
+      expect((await call('POST', `/api/admin/webhooks/deliveries/${deliveries[0].id}/retry`)).statusCode).toBe(404);
+      expect((await call('POST', '/api/admin/webhooks/deliveries/no-such-id/retry')).statusCode).toBe(404);
+      expect((await call('GET', '/api/admin/webhooks/deliveries?state=bogus')).json().error.code).toBe('invalid_request');
+
+      const events = (await t.services.admin.findUser({ userId: 'x' }, OPERATOR)).activity;
+      expect(events.filter((e) => e.type === 'admin_webhook_retried').map((e) => e.detail)).toEqual([`delivery ${deliveries[0].id}`]);
+    } finally {
+      await t.close();
+      await receiver.close();
+    }
   });
 });

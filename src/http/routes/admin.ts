@@ -72,6 +72,32 @@ const OverviewSchema = Type.Object({
   dailyBudget: Nullable(Type.Object({ used: Type.Integer(), budget: Type.Integer() })),
 }, { title: 'AdminOverviewResponse', description: 'The figures of the overview page' });
 const UserId = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const KeySid = Type.Object({ sid: Type.String({ pattern: '^SK[0-9a-f]{32}$', description: 'The key sid, SK + 32 hex' }) });
+const VerifyServiceSchema = Type.Object({
+  sid: Type.String(),
+  friendlyName: Type.String(),
+  codeLength: Type.Integer(),
+  psd2Enabled: Type.Boolean(),
+  doNotShareWarningEnabled: Type.Boolean(),
+  createdAt: Millis,
+  updatedAt: Millis,
+});
+const ApiKeySchema = Type.Object({ sid: Type.String(), name: Type.String(), createdAt: Millis, revokedAt: Nullable(Millis) });
+const DeliveryState = Type.Enum(['pending', 'delivered', 'failed']);
+const DeliverySchema = Type.Object({
+  id: Type.String(),
+  eventId: Type.String({ description: 'The webhook-id header receivers deduplicate on' }),
+  type: Type.String(),
+  url: Type.String({ description: "The receiver's origin and path; a query or credentials show as …" }),
+  state: DeliveryState,
+  attempts: Type.Integer(),
+  nextAttemptAt: Millis,
+  lastStatus: Nullable(Type.Integer()),
+  lastError: Nullable(Type.String()),
+  createdAt: Millis,
+  deliveredAt: Nullable(Millis),
+});
+const Ok = (title: string, description: string) => Type.Object({ ok: Type.Literal(true) }, { title, description });
 const StatusFilter = Type.Enum(['sent', 'failed', 'delivered', 'undelivered']);
 
 const userView = (u: UserDetail) => ({ ...u, activity: u.activity.map(({ id: _id, userId: _user, ...event }) => event) });
@@ -197,6 +223,101 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService; accou
     },
     async (request) => {
       await admin.unblock(op(request), request.body.scope);
+      return { ok: true as const };
+    },
+  );
+
+  app.get(
+    '/api/admin/verify/services',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'The Verify API services',
+        response: { 200: Type.Object({ services: Type.Array(VerifyServiceSchema) }, { title: 'AdminVerifyServicesResponse', description: 'Every Verify service, oldest first' }), ...errors },
+      },
+    },
+    async () => ({ services: await admin.verifyServices() }),
+  );
+
+  app.get(
+    '/api/admin/api-keys',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'The Verify API keys, live and revoked (never their secrets)',
+        response: { 200: Type.Object({ keys: Type.Array(ApiKeySchema) }, { title: 'AdminApiKeysResponse', description: 'Every API key, without its secret' }), ...errors },
+      },
+    },
+    async () => ({ keys: await admin.apiKeys() }),
+  );
+
+  app.post(
+    '/api/admin/api-keys',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Create a Verify API key; its secret is in this answer only (audited)',
+        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { title: 'AdminCreateApiKeyBody', examples: [{ name: 'backend production' }] }),
+        response: {
+          201: Type.Object(
+            { sid: Type.String(), secret: Type.String(), accountSid: Type.String({ description: 'The Twilio client takes (sid, secret, { accountSid })' }) },
+            { title: 'AdminApiKeyCreatedResponse', description: 'The new key; the secret is shown once and only its keyed hash is stored' },
+          ),
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const created = await admin.createApiKey(op(request), request.body.name);
+      return reply.code(201).send(created);
+    },
+  );
+
+  app.post(
+    '/api/admin/api-keys/:sid/revoke',
+    { schema: { tags, security, summary: 'Revoke a Verify API key at once, on every instance (audited)', params: KeySid, response: { 200: Ok('AdminApiKeyRevokedResponse', 'The key is refused from now on'), ...errors } } },
+    async (request) => {
+      await admin.revokeApiKey(op(request), request.params.sid);
+      return { ok: true as const };
+    },
+  );
+
+  app.get(
+    '/api/admin/webhooks/deliveries',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'The 100 most recent webhook deliveries (no payloads), newest first',
+        querystring: Type.Object({ state: Type.Optional(DeliveryState) }),
+        response: {
+          200: Type.Object(
+            { configured: Type.Boolean({ description: 'false: WEBHOOK_URL or WEBHOOK_SECRET is not set, so nothing is delivered' }), deliveries: Type.Array(DeliverySchema) },
+            { title: 'AdminWebhookDeliveriesResponse', description: 'Recent deliveries with their state and last attempt' },
+          ),
+          ...errors,
+        },
+      },
+    },
+    async (request) => admin.webhookDeliveries(request.query.state),
+  );
+
+  app.post(
+    '/api/admin/webhooks/deliveries/:id/retry',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Make a failed or waiting delivery due now (audited)',
+        params: UserId,
+        response: { 200: Ok('AdminWebhookRetryResponse', 'The delivery is due again; a running worker sends it within a second'), ...errors },
+      },
+    },
+    async (request) => {
+      await admin.retryWebhookDelivery(op(request), request.params.id);
       return { ok: true as const };
     },
   );
