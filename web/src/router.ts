@@ -35,6 +35,8 @@ export function createAppRouter() {
           { path: 'messages', component: () => import('./admin/AdminMessages.vue'), meta: { title: 'admin' } },
           { path: 'users', component: () => import('./admin/AdminUsers.vue'), meta: { title: 'admin' } },
           { path: 'fraud-guard', component: () => import('./admin/AdminFraudGuard.vue'), meta: { title: 'admin' } },
+          { path: 'verify-api', component: () => import('./admin/AdminVerifyApi.vue'), meta: { title: 'admin' } },
+          { path: 'webhooks', component: () => import('./admin/AdminWebhooks.vue'), meta: { title: 'admin' } },
         ],
       },
       { path: '/:unknown(.*)*', component: NotFoundPage, meta: { title: 'notFound' } },
