@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminCli, enableTwoFactor } from '../helpers/admin.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../fakes/webhook-receiver.js';
 import { createTestApp, PASSWORD, post, type TestApp } from '../helpers/app.js';
 import { chromiumAvailable, launchChromium, screenshot, watchForPageErrors } from './harness.js';
 
@@ -11,6 +13,8 @@ const OPERATOR = '+8613900139000';
 const CUSTOMER = '+8613800138000';
 const PUMPED = '+86 1391234';
 const HOUR = 3_600_000;
+const WEBHOOK_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+const basic = (sid: string, secret: string) => `Basic ${Buffer.from(`${sid}:${secret}`).toString('base64')}`;
 
 /** The last code the console provider wrote for a number (its outbox is the person's phone). */
 function lastCode(t: TestApp, phone: string): string {
@@ -73,8 +77,12 @@ describe.runIf(chromiumAvailable())('admin console in a browser', () => {
   let base: string;
   let operatorToken: string;
   let customerToken: string;
+  let receiver: WebhookReceiver;
 
   beforeAll(async () => {
+    // A webhook receiver that is down while the traffic runs: its deliveries wait with a failed attempt.
+    receiver = await startWebhookReceiver(WEBHOOK_SECRET);
+    receiver.mode = 'down';
     t = await createTestApp({
       providerFromConfig: true,
       env: {
@@ -82,6 +90,8 @@ describe.runIf(chromiumAvailable())('admin console in a browser', () => {
         SMS_PER_IP_HOURLY: '10000',
         SMS_PER_PREFIX_HOURLY: '10000',
         SMS_DAILY_BUDGET: '500',
+        WEBHOOK_URL: `${receiver.url}/hooks?token=receiver-token`,
+        WEBHOOK_SECRET,
       },
       outboxInDir: true,
     });
@@ -91,6 +101,9 @@ describe.runIf(chromiumAvailable())('admin console in a browser', () => {
     await enableTwoFactor(t, operatorToken);
     customerToken = await register(t, CUSTOMER);
     await post(t.app, '/api/login/password', { phone: CUSTOMER, password: PASSWORD });
+    await t.services.verifyApi.createService({ friendlyName: 'Acme Shop' });
+    await t.services.apiKeys.create('shop backend');
+    while ((await t.services.webhooks.worker!.deliverDue()) > 0);
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
     browser = await launchChromium();
@@ -98,6 +111,7 @@ describe.runIf(chromiumAvailable())('admin console in a browser', () => {
   afterAll(async () => {
     await browser?.close();
     await t?.close();
+    await receiver?.close();
   });
 
   async function operatorPage(width: number, lang: 'zh-CN' | 'en'): Promise<{ page: Page; problems: () => string[] }> {
@@ -130,6 +144,14 @@ describe.runIf(chromiumAvailable())('admin console in a browser', () => {
         await page.getByRole('link', { name: lang === 'en' ? 'Messages' : '短信记录' }).click();
         await page.locator('.admin-table tbody tr').first().waitFor();
         await screenshot(page, `admin-messages-${width}-${lang}`);
+        await page.getByRole('link', { name: 'Verify API' }).click();
+        await page.getByTestId('verify-services').getByText('Acme Shop').waitFor();
+        await page.getByTestId('api-keys').getByText('shop backend').waitFor();
+        await screenshot(page, `admin-verify-api-${width}-${lang}`);
+        await page.getByRole('link', { name: lang === 'en' ? 'Webhooks' : 'Webhook' }).click();
+        await page.getByTestId('webhook-deliveries').getByText('status 503').first().waitFor();
+        expect(await page.getByTestId('webhook-deliveries').textContent()).not.toContain('receiver-token');
+        await screenshot(page, `admin-webhooks-${width}-${lang}`);
         expect(problems()).toEqual([]);
         await page.context().close();
       });
@@ -169,6 +191,45 @@ describe.runIf(chromiumAvailable())('admin console in a browser', () => {
     await page.getByRole('status').filter({ hasText: `${PUMPED} is unblocked.` }).waitFor();
     await page.getByText('Nothing is blocked.').waitFor();
     expect((await post(t.app, '/api/sms/send', { phone: '+8613912349999', purpose: 'register' })).status).toBe(200);
+    expect(problems()).toEqual([]);
+    await page.context().close();
+  });
+
+  it('creates an API key that /v2 accepts, shows its secret once, and revokes it', async () => {
+    const { page, problems } = await operatorPage(1280, 'en');
+    await page.getByRole('link', { name: 'Verify API' }).click();
+    await page.getByLabel('Name of the new key').fill('mobile backend');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await page.getByRole('status').filter({ hasText: 'Copy the secret now' }).waitFor();
+    const sid = (await page.getByTestId('created-key').locator('dd').first().textContent())!.trim();
+    const secret = (await page.getByTestId('created-secret').textContent())!.trim();
+    const v2 = () => t.app.inject({ method: 'GET', url: '/v2/Services', headers: { authorization: basic(sid, secret) } });
+    expect((await v2()).statusCode).toBe(200);
+    await screenshot(page, 'admin-verify-api-created-1280-en');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Revoke mobile backend' }).click();
+    await page.getByRole('status').filter({ hasText: 'Key mobile backend is revoked.' }).waitFor();
+    // The secret is gone from the page, and the key from /v2.
+    expect(await page.getByTestId('created-key').count()).toBe(0);
+    expect(await page.content()).not.toContain(secret);
+    expect((await v2()).statusCode).toBe(401);
+    expect(problems()).toEqual([]);
+    await page.context().close();
+  });
+
+  it('retries a webhook delivery, and the receiver gets it', async () => {
+    receiver.mode = 'ok';
+    const { page, problems } = await operatorPage(1280, 'en');
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByRole('button', { name: /^Retry user\.created to / }).first().click();
+    await page.getByRole('status').filter({ hasText: 'user.created is due again' }).waitFor();
+    while ((await t.services.webhooks.worker!.deliverDue()) > 0);
+    expect(receiver.received.map((e) => e.type)).toEqual(['user.created']);
+    await page.getByLabel('State').selectOption('delivered');
+    const rows = page.getByTestId('webhook-deliveries').locator('tbody tr');
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.textContent()).toContain('Delivered');
+    await screenshot(page, 'admin-webhooks-delivered-1280-en');
     expect(problems()).toEqual([]);
     await page.context().close();
   });
