@@ -163,7 +163,7 @@ export interface AdminService {
 export function receiverUrlForDisplay(raw: string): string {
   try {
     const url = new URL(raw);
-    return `${url.origin}${url.pathname}${url.search || url.username ? '…' : ''}`;
+    return `${url.origin}${url.pathname}${url.search || url.username || url.password ? '…' : ''}`;
   } catch {
     return '(invalid URL)';
   }
