@@ -220,6 +220,20 @@ export async function createServices(config: Config, secret: string, log: Logger
     testPhoneNumbers: config.testPhoneNumbers,
     ipv6LimitPrefix: config.limits.ipv6LimitPrefix,
   };
+  // Observers of the engine: a Verify API verification that is approved becomes a webhook event
+  // (the sign-up's codes are reported as the account events they lead to).
+  const engineEvents: VerificationEvents = {
+    ...overrides.events,
+    async codeApproved(event) {
+      await overrides.events?.codeApproved?.(event);
+      if (event.verificationSid === undefined) return;
+      await outbox.publish({
+        type: 'verification.approved',
+        at: event.at,
+        data: { phone: event.phone, verificationSid: event.verificationSid, serviceSid: event.scope },
+      });
+    },
+  };
   // One engine for both clients: the sign-up protocol and the Verify API.
   const engine = createVerificationEngine({
     codes: stores.codes,
@@ -227,7 +241,7 @@ export async function createServices(config: Config, secret: string, log: Logger
     hasher,
     limits,
     audit,
-    events: overrides.events,
+    events: engineEvents,
     guard: config.fraudGuard.mode === 'off' ? undefined : fraudGuard,
     settings: engineSettings,
     now,
