@@ -7,7 +7,7 @@ import { tencentCaptcha } from './captcha/tencent-captcha.js';
 import type { CaptchaKind, Config } from './config.js';
 import { kyselyAccountRepository } from './db/account-repository.js';
 import { kyselyAdminReadModel, kyselyOperatorRepository } from './db/admin-repository.js';
-import { createAdminService, type AdminService } from './domain/admin.js';
+import { createAdminService, type AdminReadModel, type AdminService } from './domain/admin.js';
 import { openDatabase, type Database } from './db/database.js';
 import { batchedSmsMessageLog, kyselySmsMessageLog } from './db/sms-message-repository.js';
 import { batchedAuditLogRepository, kyselyAuditLogRepository } from './db/audit-log.js';
@@ -106,6 +106,19 @@ export interface ServiceOverrides {
   events?: VerificationEvents;
   /** argon2 wrapped (tests count the work a sign-in does). */
   passwords?: PasswordHashing;
+}
+
+/**
+ * The console reads the message log where the batched writer puts it: what this instance has
+ * queued is written first, so an operator sees the SMS that just went out.
+ */
+function flushedFirst(model: AdminReadModel, flush: () => Promise<void>): AdminReadModel {
+  return {
+    smsPerHour: async (since) => (await flush(), model.smsPerHour(since)),
+    searchMessages: async (filter) => (await flush(), model.searchMessages(filter)),
+    messagePhone: async (id) => (await flush(), model.messagePhone(id)),
+    sessionsOf: (userId, now) => model.sessionsOf(userId, now),
+  };
 }
 
 /** SMS per Verify API verification (the first send and its resends), as Twilio Verify allows. */
@@ -220,6 +233,20 @@ export async function createServices(config: Config, secret: string, log: Logger
     testPhoneNumbers: config.testPhoneNumbers,
     ipv6LimitPrefix: config.limits.ipv6LimitPrefix,
   };
+  // Observers of the engine: a Verify API verification that is approved becomes a webhook event
+  // (the sign-up's codes are reported as the account events they lead to).
+  const engineEvents: VerificationEvents = {
+    ...overrides.events,
+    async codeApproved(event) {
+      await overrides.events?.codeApproved?.(event);
+      if (event.verificationSid === undefined) return;
+      await outbox.publish({
+        type: 'verification.approved',
+        at: event.at,
+        data: { phone: event.phone, verificationSid: event.verificationSid, serviceSid: event.scope },
+      });
+    },
+  };
   // One engine for both clients: the sign-up protocol and the Verify API.
   const engine = createVerificationEngine({
     codes: stores.codes,
@@ -227,7 +254,7 @@ export async function createServices(config: Config, secret: string, log: Logger
     hasher,
     limits,
     audit,
-    events: overrides.events,
+    events: engineEvents,
     guard: config.fraudGuard.mode === 'off' ? undefined : fraudGuard,
     settings: engineSettings,
     now,
@@ -309,7 +336,7 @@ export async function createServices(config: Config, secret: string, log: Logger
   const admin = createAdminService({
     operators: kyselyOperatorRepository(database.db),
     accounts: repo,
-    readModel: kyselyAdminReadModel(database.db),
+    readModel: flushedFirst(kyselyAdminReadModel(database.db), () => batchedMessages.flush()),
     twoFactorEnabled: (userId) => twoFactor.isEnabled(userId),
     fraudGuard,
     audit,

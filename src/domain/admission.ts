@@ -1,4 +1,4 @@
-import type { CheckResult, PendingCode } from '../stores/types.js';
+import type { CheckResult, PendingCode } from './ports.js';
 
 /**
  * The admission port: the one atomic step that decides a send, and the one that decides a check.

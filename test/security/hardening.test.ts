@@ -319,12 +319,16 @@ describe('a wrong password does the same work for a registered and an unknown nu
     });
     try {
       await registerUser(t);
-      const failedRows = () => (t.database!.sqlite.prepare("SELECT count(*) AS n FROM audit_events WHERE type = 'sign_in_failed'").get() as { n: number }).n;
+      // Audit rows are written in batches: flush what is queued before counting them.
+      const failedRows = async () => {
+        await t.services.flushRecords();
+        return (t.database!.sqlite.prepare("SELECT count(*) AS n FROM audit_events WHERE type = 'sign_in_failed'").get() as { n: number }).n;
+      };
       const attempt = async (phone: string) => {
-        const [v, rows] = [verifies, failedRows()];
+        const [v, rows] = [verifies, await failedRows()];
         const res = await post(t.app, '/api/login/password', { phone, password: 'not the password' });
         expect(res.body.error.code).toBe('invalid_credentials');
-        return { verifies: verifies - v, rows: failedRows() - rows };
+        return { verifies: verifies - v, rows: (await failedRows()) - rows };
       };
       const registered = await attempt(PHONE);
       const unknown = await attempt(phoneN(1234, '9999'));

@@ -106,8 +106,9 @@ export function useCodeSender({ purpose, phone, captcha, widget, captchaKind, me
   }
 
   // A widget solved after "solve it first" was said (Tencent's and GeeTest's wait for a click): the message is stale.
+  // Only "solve it first" is cleared: a refusal ("failed or expired") stays while the widget hands a new token.
   watch(widget.token, (token) => {
-    if (token !== undefined) messages.clear('captcha');
+    if (token !== undefined && messages.messages.captcha?.key === 'validation.captchaWidgetRequired') messages.clear('captcha');
   });
 
   async function send(): Promise<void> {
