@@ -27,6 +27,10 @@ import { redisFraudGuardStore } from './stores/fraud-guard-redis.js';
 import { sqlFraudGuardStore } from './stores/fraud-guard-store.js';
 import type { Logger } from './domain/logger.js';
 import { createVerificationEngine } from './domain/engine.js';
+import type { Admission } from './domain/admission.js';
+import { postgresAdmission } from './stores/postgres-admission.js';
+import { redisAdmission } from './stores/redis-admission.js';
+import { sqliteAdmission } from './stores/sqlite-admission.js';
 import type { VerificationEvents } from './domain/ports.js';
 import { createVerificationService, type VerificationService } from './domain/verification.js';
 import { accountSidFor, createApiKeys, createVerifyApi, type ApiKeys, type VerifyApi } from './domain/verify-api.js';
@@ -128,6 +132,16 @@ function limitBackendFor(config: Config, database: Database, stores: StateStores
   }
 }
 
+/**
+ * The admission step (src/domain/admission.ts) where the codes live, since it stores them: Redis
+ * when configured, else the database. Its send and check counters live there too, whatever
+ * RATE_LIMIT_STORE says (that setting still places the other counters: captcha, password, 2FA).
+ */
+function admissionFor(config: Config, database: Database, stores: StateStores): Admission {
+  if (stores.redis && config.redis) return redisAdmission(config.limits, stores.redis, { keyPrefix: config.redis.keyPrefix });
+  return database.kind === 'postgres' ? postgresAdmission(config.limits, database.pool) : sqliteAdmission(config.limits, database.sqlite);
+}
+
 /** Opens the database, runs migrations and wires the domain to its stores and providers. */
 export async function createServices(config: Config, secret: string, log: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
   const now = overrides.now ?? Date.now;
@@ -225,7 +239,7 @@ export async function createServices(config: Config, secret: string, log: Logger
     codes: stores.codes,
     sms,
     hasher,
-    limits,
+    admission: admissionFor(config, database, stores),
     audit,
     events: overrides.events,
     guard: config.fraudGuard.mode === 'off' ? undefined : fraudGuard,
