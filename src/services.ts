@@ -37,7 +37,7 @@ import { accountSidFor, createApiKeys, createVerifyApi, type ApiKeys, type Verif
 import { kyselyApiKeyRepository, kyselyVerifyRepository } from './db/verify-repository.js';
 import { createSmsProvider, smsReachableRegions } from './sms/index.js';
 import { createMetrics, type Metrics } from './metrics/index.js';
-import { countedLimits, countedMessageLog, countedVerification } from './metrics/instrument.js';
+import { countedAdmission, countedLimits, countedMessageLog, countedVerification } from './metrics/instrument.js';
 import type { SmsMessageLog } from './sms/message-log.js';
 import type { SmsProvider } from './sms/provider.js';
 import { createStateStores, type StateStores } from './stores/index.js';
@@ -179,12 +179,11 @@ export async function createServices(config: Config, secret: string, log: Logger
       : undefined;
   let fraudGuard: FraudGuard | undefined;
   let limits: Limits | undefined;
+  const admission = admissionFor(config, database, stores);
   const metrics = createMetrics({
     fraudGuardBlocks: () => (fraudGuard?.knownBlocks() ?? []).map((b) => ({ kind: b.scope.startsWith('country:') ? 'country' : 'prefix' })),
-    dailyBudgetUsedRatio: async () => {
-      const budget = limits?.smsDailyBudget;
-      return budget ? (await budget.used('all', now())) / budget.points : undefined;
-    },
+    dailyBudgetUsedRatio: async () =>
+      config.limits.smsDailyBudget > 0 ? (await admission.dailyBudgetUsed(now())) / config.limits.smsDailyBudget : undefined,
   });
   if (!overrides.sms) for (const provider of config.smsProvider) metrics.circuitOpen.set({ provider }, 0);
   // Message-log and audit rows are written in batches off the request path (src/db/row-batcher.ts).
@@ -239,7 +238,7 @@ export async function createServices(config: Config, secret: string, log: Logger
     codes: stores.codes,
     sms,
     hasher,
-    admission: admissionFor(config, database, stores),
+    admission: countedAdmission(admission, metrics),
     audit,
     events: overrides.events,
     guard: config.fraudGuard.mode === 'off' ? undefined : fraudGuard,
@@ -330,8 +329,9 @@ export async function createServices(config: Config, secret: string, log: Logger
     refusals: async () =>
       (await metrics.limitRefusals.get()).values.map((v) => ({ limit: String(v.labels.limit), count: v.value })),
     dailyBudget: async () => {
-      const budget = limits?.smsDailyBudget;
-      return budget ? { used: await budget.used('all', now()), budget: budget.points } : undefined;
+      // The sends count the budget in the admission step, so that is where it is read.
+      const budget = config.limits.smsDailyBudget;
+      return budget > 0 ? { used: await admission.dailyBudgetUsed(now()), budget } : undefined;
     },
     defaultRegion: config.defaultRegion,
     now,

@@ -86,6 +86,8 @@ export interface Admission {
    * A match consumes the code; a mismatch counts an attempt and a failure.
    */
   check(request: CheckAdmissionRequest): Promise<CheckAdmission>;
+  /** SMS counted against the daily budget in the UTC day of `now` (the budget metric); 0 without a budget. */
+  dailyBudgetUsed(now: number): Promise<number>;
 }
 
 const HOUR_MS = 3_600_000;
@@ -121,6 +123,11 @@ export function sendCounters(limits: AdmissionLimits, r: SendAdmissionRequest): 
   ];
   if (limits.smsDailyBudget > 0) counters.push(counter('sms_budget_d', 'all', limits.smsDailyBudget, DAY_MS, r.now, false));
   return counters;
+}
+
+/** The daily budget's counter for the day of `now`, if there is a budget. */
+export function budgetCounter(limits: AdmissionLimits, now: number): AdmissionCounter<'sms_budget_d'> | undefined {
+  return limits.smsDailyBudget > 0 ? counter('sms_budget_d', 'all', limits.smsDailyBudget, DAY_MS, now, false) : undefined;
 }
 
 /** The check's counters: the per-IP check limit, and the number's wrong-code budget (per purpose, as today). */

@@ -1,5 +1,5 @@
 import type { Admission, AdmissionCounter, AdmissionLimits } from '../domain/admission.js';
-import { checkCounters, sendCounters } from '../domain/admission.js';
+import { budgetCounter, checkCounters, sendCounters } from '../domain/admission.js';
 import { hashesEqual } from '../domain/codes.js';
 import { memoryCodeKey } from './memory-store.js';
 import type { PendingCode } from './types.js';
@@ -73,6 +73,10 @@ export function memoryAdmission(limits: AdmissionLimits, { codes }: MemoryAdmiss
       codes.set(key, { ...current, attempts });
       add(failures, 1, r.now);
       return { outcome: 'wrong', attemptsLeft: r.maxAttempts - attempts, failuresLeft: failures.points - failed - 1 };
+    },
+    async dailyBudgetUsed(now) {
+      const budget = budgetCounter(limits, now);
+      return budget ? used(budget, now) : 0;
     },
   } satisfies Admission;
 }

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { classifyPostgresFailure } from '../db/postgres-failures.js';
 import type { Admission, AdmissionCounter, AdmissionLimits, CheckAdmission, SendAdmission } from '../domain/admission.js';
-import { checkCounters, sendCounters } from '../domain/admission.js';
+import { budgetCounter, checkCounters, sendCounters } from '../domain/admission.js';
 import { hashesEqual } from '../domain/codes.js';
 
 /*
@@ -171,5 +171,16 @@ export function postgresAdmission(limits: AdmissionLimits, pool: pg.Pool): Admis
           result: { outcome: 'wrong', attemptsLeft: r.maxAttempts - (row.attempts + 1), failuresLeft: failures.points - failed - 1 },
         };
       }),
+
+    async dailyBudgetUsed(now) {
+      const budget = budgetCounter(limits, now);
+      if (!budget) return 0;
+      try {
+        const { rows } = await pool.query<{ points: number }>({ ...POINTS_OF, values: [budget.key, now] });
+        return Number(rows[0]?.points ?? 0);
+      } catch (err) {
+        throw classifyPostgresFailure(err);
+      }
+    },
   } satisfies Admission;
 }

@@ -1,5 +1,5 @@
 import type { Admission, AdmissionCounter, AdmissionLimits, CheckAdmission, SendAdmission, SendAdmissionRequest, SendLimitName } from '../domain/admission.js';
-import { checkCounters, sendCounters } from '../domain/admission.js';
+import { budgetCounter, checkCounters, sendCounters } from '../domain/admission.js';
 import type { RedisClient } from './redis-client.js';
 import { asDependencyFailure, checkCodeLua, decode } from './redis-store.js';
 
@@ -222,6 +222,11 @@ export function redisAdmission(limits: AdmissionLimits, client: RedisClient, { k
         default:
           return { outcome: 'missing' };
       }
+    },
+
+    async dailyBudgetUsed(now) {
+      const budget = budgetCounter(limits, now);
+      return budget ? Number((await call(() => client.get(counterKey(budget, '')))) ?? 0) : 0;
     },
   } satisfies Admission;
 }

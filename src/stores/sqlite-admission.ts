@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { Admission, AdmissionCounter, AdmissionLimits, CheckAdmission, CheckAdmissionRequest, SendAdmission, SendAdmissionRequest } from '../domain/admission.js';
-import { checkCounters, sendCounters } from '../domain/admission.js';
+import { budgetCounter, checkCounters, sendCounters } from '../domain/admission.js';
 import { hashesEqual } from '../domain/codes.js';
 
 interface CodeRow {
@@ -106,6 +106,10 @@ export function sqliteAdmission(limits: AdmissionLimits, db: Database): Admissio
       const result = check.immediate(r);
       sweep(r.now);
       return result;
+    },
+    async dailyBudgetUsed(now) {
+      const budget = budgetCounter(limits, now);
+      return budget ? used(budget, now) : 0;
     },
   } satisfies Admission;
 }

@@ -250,7 +250,9 @@ export function describeAdmissionConformance(name: string, open: () => Promise<A
       expect(await f.admission.admitSend(notice)).toEqual({ admitted: true });
       // The number's hourly cap (2) is now spent by the code and the notice.
       expect(await f.admission.admitSend({ ...send({ now: T0 + 2000 }), pending: undefined })).toMatchObject({ admitted: false, refusedBy: 'sms_phone_h' });
+      expect(await f.admission.dailyBudgetUsed(T0 + 2000)).toBe(2);
       await f.admission.abortSend(notice);
+      expect(await f.admission.dailyBudgetUsed(T0 + 2000)).toBe(1);
       expect(await f.admission.check(check({ candidateHash: 'h1' }))).toMatchObject({ outcome: 'valid' });
       // The aborted notice gave its point back.
       expect(await f.admission.admitSend({ ...send({ now: T0 + COOLDOWN }), pending: undefined })).toEqual({ admitted: true });
