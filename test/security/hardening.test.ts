@@ -321,9 +321,12 @@ describe('a wrong password does the same work for a registered and an unknown nu
       await registerUser(t);
       const failedRows = () => (t.database!.sqlite.prepare("SELECT count(*) AS n FROM audit_events WHERE type = 'sign_in_failed'").get() as { n: number }).n;
       const attempt = async (phone: string) => {
+        await t.services.flushRecords();
         const [v, rows] = [verifies, failedRows()];
         const res = await post(t.app, '/api/login/password', { phone, password: 'not the password' });
         expect(res.body.error.code).toBe('invalid_credentials');
+        // Audit rows are written in batches off the request path: count them once written.
+        await t.services.flushRecords();
         return { verifies: verifies - v, rows: failedRows() - rows };
       };
       const registered = await attempt(PHONE);
