@@ -107,36 +107,57 @@ async function startService(env: Record<string, string>, profileDir?: string): P
   const child = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), 'dist/server.js'], {
     cwd: ROOT,
     stdio: 'ignore',
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'production',
-      SECRET: 'bench-secret-bench-secret-bench-secret-0000',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      CAPTCHA: 'off',
-      LOG_LEVEL: 'info',
-      LOG_REQUESTS: 'false',
-      // Every request comes from 127.0.0.1 and the numbers share prefixes: ceilings high enough that
-      // the limits are counted on every request (their cost is measured) but never refuse one.
-      SMS_PER_IP_HOURLY: '1000000',
-      SMS_PER_PREFIX_HOURLY: '1000000',
-      SMS_PER_PHONE_HOURLY: '1000',
-      SMS_PER_PHONE_DAILY: '10000',
-      SMS_DAILY_BUDGET: '100000000',
-      CHECKS_PER_IP_HOURLY: '1000000',
-      CAPTCHAS_PER_IP_HOURLY: '1000000',
-      // Wrong captchas of the captcha row's refusals must not shut the bench's one client out.
-      CAPTCHA_FAILURES_PER_IP_HOURLY: '1000000',
-      // The fraud guard counts every send (its cost is measured) but never judges one: the bench's
-      // codes are never verified, and a blocked prefix would measure the cheapest refusal instead.
-      FRAUD_GUARD: 'block',
-      FRAUD_GUARD_MIN_SENDS: '1000000',
-      ...env,
-    },
+    env: { ...serviceEnv(env), HOST: '127.0.0.1', PORT: String(port) },
   });
   children.push(child);
   await waitFor(`http://127.0.0.1:${port}/readyz`, child, 'the service');
   return { child, url: (path) => `http://127.0.0.1:${port}${path}` };
+}
+
+/** The environment of a bench service (and of the CLI that makes its API key): the bench's settings plus `env`. */
+function serviceEnv(env: Record<string, string>): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'production',
+    SECRET: 'bench-secret-bench-secret-bench-secret-0000',
+    CAPTCHA: 'off',
+    LOG_LEVEL: 'info',
+    LOG_REQUESTS: 'false',
+    // Every request comes from 127.0.0.1 and the numbers share prefixes: ceilings high enough that
+    // the limits are counted on every request (their cost is measured) but never refuse one.
+    SMS_PER_IP_HOURLY: '1000000',
+    SMS_PER_PREFIX_HOURLY: '1000000',
+    SMS_PER_PHONE_HOURLY: '1000',
+    SMS_PER_PHONE_DAILY: '10000',
+    SMS_DAILY_BUDGET: '100000000',
+    CHECKS_PER_IP_HOURLY: '1000000',
+    CAPTCHAS_PER_IP_HOURLY: '1000000',
+    // Wrong captchas of the captcha row's refusals must not shut the bench's one client out.
+    CAPTCHA_FAILURES_PER_IP_HOURLY: '1000000',
+    // The fraud guard counts every send (its cost is measured) but never judges one: the bench's
+    // codes are never verified, and a blocked prefix would measure the cheapest refusal instead.
+    FRAUD_GUARD: 'block',
+    FRAUD_GUARD_MIN_SENDS: '1000000',
+    ...env,
+  };
+}
+
+/**
+ * A Verify API key (made by `npm run apikey`, as an operator would) and one Verify service on
+ * `server`: what the Verify API rows call with.
+ */
+async function verifyService(server: Server, env: Record<string, string>): Promise<{ auth: string; sid: string }> {
+  const made = spawnSync(process.execPath, ['--import', 'tsx', 'src/db/apikey-cli.ts', 'create', '--name', 'bench'], { cwd: ROOT, env: serviceEnv(env), encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`apikey create failed: ${made.stderr}`);
+  const key = JSON.parse(made.stdout.trim().split('\n').pop()!) as { sid: string; secret: string };
+  const auth = `Basic ${Buffer.from(`${key.sid}:${key.secret}`).toString('base64')}`;
+  const res = await fetch(server.url('/v2/Services'), {
+    method: 'POST',
+    headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ FriendlyName: 'Bench' }).toString(),
+  });
+  if (res.status !== 201) throw new Error(`POST /v2/Services answered ${res.status}: ${await res.text()}`);
+  return { auth, sid: ((await res.json()) as { sid: string }).sid };
 }
 
 /** A fresh, valid Chinese mobile number for every request, so no cooldown or account gets in the way. */
@@ -147,6 +168,7 @@ interface Load {
   readonly url: string;
   readonly method: 'GET' | 'POST';
   readonly body?: () => object;
+  readonly headers?: Record<string, string>;
 }
 
 async function load(target: Load, connections: number, duration: number): Promise<autocannon.Result> {
@@ -155,7 +177,7 @@ async function load(target: Load, connections: number, duration: number): Promis
     method: target.method,
     connections,
     duration,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...target.headers },
     requests: [{ setupRequest: (request) => (target.body ? { ...request, body: JSON.stringify(target.body()) } : request) }],
   });
 }
@@ -212,7 +234,10 @@ async function runBackend(backend: 'redis' | 'sqlite', dir: string, bare: Server
   const db = (name: string) => ({ DATABASE_URL: `sqlite:${join(dir, `${backend}-${name}.db`)}` });
   const redis: Record<string, string> = backend === 'redis' ? { REDIS_URL, REDIS_KEY_PREFIX: `${PREFIX}${backend}:`, RATE_LIMIT_STORE: 'redis' } : {};
   // A cooldown longer than the run, so the busy number below stays inside it throughout.
-  const main = await startService({ ...db('main'), ...redis, RESEND_COOLDOWN_SECONDS: '3600' });
+  const mainEnv = { ...db('main'), ...redis, RESEND_COOLDOWN_SECONDS: '3600' };
+  const main = await startService(mainEnv);
+  const verify = await verifyService(main, mainEnv);
+  const verifyHeaders = { authorization: verify.auth };
   // Every send from 127.0.0.1 past the first is over its per-IP allowance.
   const limited = await startService({ ...db('limited'), ...redis, REDIS_KEY_PREFIX: `${PREFIX}${backend}-limited:`, SMS_PER_IP_HOURLY: '1' });
   const captcha = await startService({ ...db('captcha'), ...redis, CAPTCHA: 'image' });
@@ -236,9 +261,19 @@ async function runBackend(backend: 'redis' | 'sqlite', dir: string, bare: Server
     { name: 'send refused: cooldown', goal: { redis: 0.5 }, server: main.child, bare: bareSend, target: { url: main.url('/api/sms/send'), method: 'POST', body: () => ({ phone: busyPhone, purpose: 'register' }) } },
     { name: 'send refused: per-IP limit', goal: { redis: 0.5 }, server: limited.child, bare: bareSend, target: { url: limited.url('/api/sms/send'), method: 'POST', body: () => ({ phone: freshPhone(), purpose: 'register' }) } },
     { name: 'image captcha', server: captcha.child, bare: bareGet, target: { url: captcha.url('/api/captcha'), method: 'GET' } },
-    // Verify API (issue 11): start and check rows go here, measured the same way, e.g.
-    // { name: 'Verify API start', server: main.child, bare: bareSend, target: { url: main.url('/v2/Services/…/Verifications'), … } },
-    // { name: 'Verify API check', server: main.child, bare: bareCheck, target: { url: main.url('/v2/Services/…/VerificationCheck'), … } },
+    // The Verify API's start and check, beside the end-user send and check they must stay within 10 % of.
+    {
+      name: 'Verify API start, fresh number',
+      server: main.child,
+      bare: bareSend,
+      target: { url: main.url(`/v2/Services/${verify.sid}/Verifications`), method: 'POST', headers: verifyHeaders, body: () => ({ To: freshPhone(), Channel: 'sms' }) },
+    },
+    {
+      name: 'Verify API check (no code pending)',
+      server: main.child,
+      bare: bareCheck,
+      target: { url: main.url(`/v2/Services/${verify.sid}/VerificationCheck`), method: 'POST', headers: verifyHeaders, body: () => ({ To: freshPhone(), Code: '000000' }) },
+    },
   ];
 
   const runs: BackendRun[] = [];
@@ -383,7 +418,13 @@ function report(runs: BackendRun[], scaling: Scaling[], profile: string | undefi
         `| ${row.name} | ${Math.round(service.rps)} | ${us(service.cpuUs)} | ${us(bare.cpuUs)} | ${pct(cpuShare)}${mark} | ${pct(service.rps / bare.rps)} | ${service.p99} | ${statuses(service)} |`,
       );
     }
-    lines.push('| Verify API start (issue 11: to be added) | | | | | | | |', '| Verify API check (issue 11: to be added) | | | | | | | |');
+    const cpuOf = (name: string) => run.results.find((r) => r.row.name.startsWith(name))?.service.cpuUs;
+    const versus = (verifyRow: string, endUserRow: string) => {
+      const v = cpuOf(verifyRow);
+      const e = cpuOf(endUserRow);
+      return v && e ? `${verifyRow} costs ${pct(v / e)} of ${endUserRow}'s CPU per request` : `${verifyRow}: n/a`;
+    };
+    lines.push('', `Verify API against the end-user surface (goal: within 10 %): ${versus('Verify API start', 'send, fresh number')}; ${versus('Verify API check', 'wrong-code check')}.`);
   }
   if (scaling.length) {
     lines.push(

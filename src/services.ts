@@ -27,13 +27,17 @@ import { redisFraudGuardStore } from './stores/fraud-guard-redis.js';
 import { sqlFraudGuardStore } from './stores/fraud-guard-store.js';
 import type { Logger } from './domain/logger.js';
 import { createVerificationEngine } from './domain/engine.js';
+import type { Admission } from './domain/admission.js';
+import { postgresAdmission } from './stores/postgres-admission.js';
+import { redisAdmission } from './stores/redis-admission.js';
+import { sqliteAdmission } from './stores/sqlite-admission.js';
 import type { VerificationEvents } from './domain/ports.js';
 import { createVerificationService, type VerificationService } from './domain/verification.js';
 import { accountSidFor, createApiKeys, createVerifyApi, type ApiKeys, type VerifyApi } from './domain/verify-api.js';
 import { kyselyApiKeyRepository, kyselyVerifyRepository } from './db/verify-repository.js';
 import { createSmsProvider, smsReachableRegions } from './sms/index.js';
 import { createMetrics, type Metrics } from './metrics/index.js';
-import { countedLimits, countedMessageLog, countedVerification } from './metrics/instrument.js';
+import { countedAdmission, countedLimits, countedMessageLog, countedVerification } from './metrics/instrument.js';
 import type { SmsMessageLog } from './sms/message-log.js';
 import type { SmsProvider } from './sms/provider.js';
 import { createStateStores, type StateStores } from './stores/index.js';
@@ -141,6 +145,16 @@ function limitBackendFor(config: Config, database: Database, stores: StateStores
   }
 }
 
+/**
+ * The admission step (src/domain/admission.ts) where the codes live, since it stores them: Redis
+ * when configured, else the database. Its send and check counters live there too, whatever
+ * RATE_LIMIT_STORE says (that setting still places the other counters: captcha, password, 2FA).
+ */
+function admissionFor(config: Config, database: Database, stores: StateStores): Admission {
+  if (stores.redis && config.redis) return redisAdmission(config.limits, stores.redis, { keyPrefix: config.redis.keyPrefix });
+  return database.kind === 'postgres' ? postgresAdmission(config.limits, database.pool) : sqliteAdmission(config.limits, database.sqlite);
+}
+
 /** Opens the database, runs migrations and wires the domain to its stores and providers. */
 export async function createServices(config: Config, secret: string, log: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
   const now = overrides.now ?? Date.now;
@@ -178,12 +192,11 @@ export async function createServices(config: Config, secret: string, log: Logger
       : undefined;
   let fraudGuard: FraudGuard | undefined;
   let limits: Limits | undefined;
+  const admission = admissionFor(config, database, stores);
   const metrics = createMetrics({
     fraudGuardBlocks: () => (fraudGuard?.knownBlocks() ?? []).map((b) => ({ kind: b.scope.startsWith('country:') ? 'country' : 'prefix' })),
-    dailyBudgetUsedRatio: async () => {
-      const budget = limits?.smsDailyBudget;
-      return budget ? (await budget.used('all', now())) / budget.points : undefined;
-    },
+    dailyBudgetUsedRatio: async () =>
+      config.limits.smsDailyBudget > 0 ? (await admission.dailyBudgetUsed(now())) / config.limits.smsDailyBudget : undefined,
   });
   if (!overrides.sms) for (const provider of config.smsProvider) metrics.circuitOpen.set({ provider }, 0);
   // Message-log and audit rows are written in batches off the request path (src/db/row-batcher.ts).
@@ -252,7 +265,7 @@ export async function createServices(config: Config, secret: string, log: Logger
     codes: stores.codes,
     sms,
     hasher,
-    limits,
+    admission: countedAdmission(admission, metrics),
     audit,
     events: engineEvents,
     guard: config.fraudGuard.mode === 'off' ? undefined : fraudGuard,
@@ -343,8 +356,9 @@ export async function createServices(config: Config, secret: string, log: Logger
     refusals: async () =>
       (await metrics.limitRefusals.get()).values.map((v) => ({ limit: String(v.labels.limit), count: v.value })),
     dailyBudget: async () => {
-      const budget = limits?.smsDailyBudget;
-      return budget ? { used: await budget.used('all', now()), budget: budget.points } : undefined;
+      // The sends count the budget in the admission step, so that is where it is read.
+      const budget = config.limits.smsDailyBudget;
+      return budget > 0 ? { used: await admission.dailyBudgetUsed(now()), budget } : undefined;
     },
     defaultRegion: config.defaultRegion,
     verifyServices: () => verifyApi.listServices(),

@@ -37,12 +37,15 @@ export interface SendAdmissionRequest {
   /** E.164, and the purpose: the pending code's key. */
   readonly phone: string;
   readonly purpose: string;
-  /** `ipLimitKey(client.ip)`. */
-  readonly ipKey: string;
+  /** `ipLimitKey(client.ip)`; absent when the caller's IP is a server's, not the person's: no per-IP counter then. */
+  readonly ipKey?: string | undefined;
   /** `phonePrefix(phone, prefixDigits)`. */
   readonly prefix: string;
-  /** The new code; its attempts are stored as 0. */
-  readonly pending: PendingCode;
+  /**
+   * The new code; its attempts are stored as 0. Absent for a notice (an SMS without a code): the
+   * limits and the budget are counted, no cooldown is asked and no code is touched.
+   */
+  readonly pending?: PendingCode | undefined;
   /** Epoch ms: picks the windows. `abortSend` must be given the same request, so it gives back into the same windows. */
   readonly now: number;
 }
@@ -54,7 +57,8 @@ export type SendAdmission =
 export interface CheckAdmissionRequest {
   readonly phone: string;
   readonly purpose: string;
-  readonly ipKey: string;
+  /** As for a send: absent, the per-IP check limit does not apply. */
+  readonly ipKey?: string | undefined;
   /** Hasher.code of the candidate. */
   readonly candidateHash: string;
   readonly now: number;
@@ -82,6 +86,8 @@ export interface Admission {
    * A match consumes the code; a mismatch counts an attempt and a failure.
    */
   check(request: CheckAdmissionRequest): Promise<CheckAdmission>;
+  /** SMS counted against the daily budget in the UTC day of `now` (the budget metric); 0 without a budget. */
+  dailyBudgetUsed(now: number): Promise<number>;
 }
 
 const HOUR_MS = 3_600_000;
@@ -112,20 +118,25 @@ export function sendCounters(limits: AdmissionLimits, r: SendAdmissionRequest): 
   const counters: AdmissionCounter<SendLimitName>[] = [
     counter('sms_phone_h', r.phone, limits.smsPerPhoneHourly, HOUR_MS, r.now, true),
     counter('sms_phone_d', r.phone, limits.smsPerPhoneDaily, DAY_MS, r.now, true),
-    counter('sms_ip_h', r.ipKey, limits.smsPerIpHourly, HOUR_MS, r.now, false),
+    ...(r.ipKey === undefined ? [] : [counter('sms_ip_h', r.ipKey, limits.smsPerIpHourly, HOUR_MS, r.now, false)]),
     counter('sms_prefix_h', r.prefix, limits.smsPerPrefixHourly, HOUR_MS, r.now, false),
   ];
   if (limits.smsDailyBudget > 0) counters.push(counter('sms_budget_d', 'all', limits.smsDailyBudget, DAY_MS, r.now, false));
   return counters;
 }
 
+/** The daily budget's counter for the day of `now`, if there is a budget. */
+export function budgetCounter(limits: AdmissionLimits, now: number): AdmissionCounter<'sms_budget_d'> | undefined {
+  return limits.smsDailyBudget > 0 ? counter('sms_budget_d', 'all', limits.smsDailyBudget, DAY_MS, now, false) : undefined;
+}
+
 /** The check's counters: the per-IP check limit, and the number's wrong-code budget (per purpose, as today). */
 export function checkCounters(
   limits: AdmissionLimits,
   r: CheckAdmissionRequest,
-): { perIp: AdmissionCounter<'checks_ip_h'>; failures: AdmissionCounter<'failed_checks_h'> } {
+): { perIp: AdmissionCounter<'checks_ip_h'> | undefined; failures: AdmissionCounter<'failed_checks_h'> } {
   return {
-    perIp: counter('checks_ip_h', r.ipKey, limits.checksPerIpHourly, HOUR_MS, r.now, false),
+    perIp: r.ipKey === undefined ? undefined : counter('checks_ip_h', r.ipKey, limits.checksPerIpHourly, HOUR_MS, r.now, false),
     failures: counter('failed_checks_h', `${r.purpose}:${r.phone}`, limits.failedChecksPerPhoneHourly, HOUR_MS, r.now, true),
   };
 }

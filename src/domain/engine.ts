@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import type { Admission as AdmissionStep, SendAdmission, SendAdmissionRequest } from './admission.js';
 import type { AuditLog } from './audit.js';
 import { ipLimitKey, type ClientContext } from './client.js';
 import { generateCode, type Hasher } from './codes.js';
 import { AppError } from './errors.js';
-import { rateLimited, reserveAll, type Reservation } from './limit-reservation.js';
+import { rateLimited } from './limit-reservation.js';
 import type { Logger } from './logger.js';
 import { maskPhone, phonePrefix, phoneRegion, type E164 } from './phone.js';
-import type { Clock, CodeKey, CodeStore, LimitDecision, Limits, PendingCode, RateLimit, SmsProvider, VerificationEvents } from './ports.js';
+import type { Clock, CodeKey, CodeStore, PendingCode, SmsProvider, VerificationEvents } from './ports.js';
 import { SmsSendError } from './ports.js';
 import type { Purpose } from './purposes.js';
 import type { DeliveryGuard } from './fraud-guard.js';
@@ -53,7 +54,12 @@ export interface EngineDeps {
   readonly codes: CodeStore;
   readonly sms: SmsProvider;
   readonly hasher: Hasher;
-  readonly limits: Limits;
+  /**
+   * The one atomic step that decides a send (cooldown, every send limit, the new code) and a
+   * check (per-IP limit, wrong-code budget, the code): src/domain/admission.ts. It keeps its codes
+   * where `codes` does, so a code it admits is the one `codes` restores, cancels and approves.
+   */
+  readonly admission: AdmissionStep;
   readonly audit: AuditLog;
   readonly events?: VerificationEvents | undefined;
   /** The SMS-pumping guard (src/domain/fraud-guard.ts): asked before a send, told of each SMS and each right code. */
@@ -180,30 +186,33 @@ export function createVerificationEngine(deps: EngineDeps): VerificationEngine {
 
   /**
    * Every SMS counts against the sender's IP, the number (hour and day), the number's prefix and
-   * the service's daily budget. It is taken only once every other refusal (the client's gate, the
-   * cooldown) has been decided, and given back if the provider fails, so a request that ends
-   * refused never holds a point of anyone's allowance, not even while it is in flight.
+   * the service's daily budget, in the same atomic step as the cooldown and the new code. The step
+   * decides before it counts, so a refused send never holds a point of anyone's allowance, not
+   * even while it is in flight; an admitted one whose SMS fails is undone (`admission.abortSend`).
    */
-  async function reserveSend(phone: E164, client: ClientContext, ipLimited: boolean, now: number): Promise<Reservation> {
-    const { limits } = deps;
-    const rules: [RateLimit, string][] = [
-      ...(ipLimited ? [[limits.smsPerIpHourly, ipLimitKey(client.ip, settings.ipv6LimitPrefix)] as [RateLimit, string]] : []),
-      [limits.smsPerPhoneHourly, phone],
-      [limits.smsPerPhoneDaily, phone],
-      [limits.smsPerPrefixHourly, phonePrefix(phone, settings.prefixDigits)],
-    ];
-    if (limits.smsDailyBudget) rules.push([limits.smsDailyBudget, 'all']);
-    const result = await reserveAll(rules, now, log);
-    if ('release' in result) return result;
-    if (result.refusedBy === limits.smsDailyBudget) {
+  function sendRequest(phone: E164, scope: string, client: ClientContext, ipLimited: boolean, pending: PendingCode | undefined, now: number): SendAdmissionRequest {
+    return {
+      phone,
+      purpose: scope,
+      ipKey: ipLimited ? ipLimitKey(client.ip, settings.ipv6LimitPrefix) : undefined,
+      prefix: phonePrefix(phone, settings.prefixDigits),
+      pending,
+      now,
+    };
+  }
+
+  /** A refusal of the admission step as the error the client answers, logged as before. */
+  function sendRefused(refusal: Extract<SendAdmission, { admitted: false }>, phone: E164): AppError {
+    if (refusal.refusedBy === 'cooldown') return rateLimited(refusal, 'cooldown');
+    if (refusal.refusedBy === 'sms_budget_d') {
       log.error(
-        { budget: result.refusedBy.points },
+        { limit: refusal.refusedBy },
         'daily SMS budget exhausted: sending stopped until the next UTC day or SMS_DAILY_BUDGET is raised',
       );
-      throw new AppError('service_unavailable', {}, { reason: 'daily_budget' });
+      return new AppError('service_unavailable', {}, { reason: 'daily_budget' });
     }
-    log.info({ limit: result.refusedBy.name, phone: maskPhone(phone) }, 'send refused by a limit');
-    throw rateLimited(result);
+    log.info({ limit: refusal.refusedBy, phone: maskPhone(phone) }, 'send refused by a limit');
+    return rateLimited(refusal);
   }
 
   async function deliver(phone: E164, message: { purpose: Purpose; text: string }, code: string, ttlMinutes: number): Promise<void> {
@@ -264,25 +273,19 @@ export function createVerificationEngine(deps: EngineDeps): VerificationEngine {
         throw new AppError('rate_limited', { retryAfter: policy.ttlSeconds }, { reason: 'max_sends' });
       }
 
-      // Order matters: everything that can refuse without counting does so first (the client's
-      // gate, the cooldown). Taking limit points first and giving them back on a refusal let ~100
-      // refused sends in flight hold the prefix and budget counters, and the owner was turned away.
+      // Order matters: the client's gate refuses without counting, so it goes first; then one
+      // atomic step decides the cooldown and every limit and, only if all allow it, counts them
+      // and stores the code. Storing before sending, with the cooldown, is what makes ten
+      // simultaneous sends one SMS.
       const admission: Admission = await admit();
       // With a notice, the stored code is one nobody is told: the number then behaves exactly like
       // one that got a real code (cooldown, attempts), so the API does not reveal which it was.
       const code = generateCode(policy.codeLength);
-      const pending = pendingCode(hasher.code(hashScope(scope, binding), phone, code), policy, deps.now(), true);
-      // Storing before sending, with the cooldown, is what makes ten simultaneous sends one SMS.
-      const begun = await codes.beginSend(key, pending, deps.now());
-      if (!begun.ok) throw rateLimited(begun, 'cooldown');
-      let reservation: Reservation;
-      try {
-        reservation = await reserveSend(phone, client, request.ipLimited ?? true, deps.now());
-      } catch (err) {
-        // Refused by a limit: no SMS, so no valid code and no cooldown may remain.
-        await codes.abortSend(key, pending.codeHash);
-        throw err;
-      }
+      const now = deps.now();
+      const pending = pendingCode(hasher.code(hashScope(scope, binding), phone, code), policy, now, true);
+      const send = sendRequest(phone, scope, client, request.ipLimited ?? true, pending, now);
+      const admitted = await deps.admission.admitSend(send);
+      if (!admitted.admitted) throw sendRefused(admitted, phone);
 
       const { notice } = admission;
       const ttlMinutes = Math.max(1, Math.round(policy.ttlSeconds / 60));
@@ -298,9 +301,8 @@ export function createVerificationEngine(deps: EngineDeps): VerificationEngine {
           log.warn({ provider: deps.sms.name, phone: maskPhone(phone), scope, reason: err instanceof Error ? err.message : 'unknown' }, 'privacy notice not delivered');
           return issued;
         }
-        await reservation.release();
-        // No SMS, so no valid code and no cooldown may remain.
-        await codes.abortSend(key, pending.codeHash);
+        // No SMS: its points go back, and no valid code and no cooldown may remain.
+        await deps.admission.abortSend(send);
         const failure =
           err instanceof SmsSendError ? err : new SmsSendError('unavailable', 'provider threw an unexpected error', { cause: err });
         log.warn(
@@ -334,32 +336,25 @@ export function createVerificationEngine(deps: EngineDeps): VerificationEngine {
 
     async check({ scope, phone, binding, code, maxAttempts, client, ipLimited = true, ownerOf, verificationSid }) {
       const key: CodeKey = { phone, purpose: scope };
-      const isTestNumber = settings.testPhoneNumbers.has(phone);
-      // A wrong code is reserved from the number's budget before the check and given back unless the
-      // code was wrong, so concurrent guesses cannot overrun it, and a fresh code does not reset it.
-      let failure: Extract<LimitDecision, { allowed: true }> | undefined;
-      if (!isTestNumber) {
-        const now = deps.now();
-        if (ipLimited) {
-          const perIp = await deps.limits.checksPerIpHourly.take(ipLimitKey(client.ip, settings.ipv6LimitPrefix), now);
-          if (!perIp.allowed) throw rateLimited(perIp);
-        }
-        const budget = await deps.limits.failedChecksPerPhoneHourly.take(`${scope}:${phone}`, now);
-        if (!budget.allowed) {
-          log.info({ phone: maskPhone(phone), scope }, 'check refused: phone locked for wrong codes');
-          throw rateLimited(budget, 'wrong_code_lockout');
-        }
-        failure = budget;
-      }
-      let result: Awaited<ReturnType<CodeStore['check']>>;
-      try {
-        result = await codes.check(key, hasher.code(hashScope(scope, binding), phone, code), deps.now(), maxAttempts);
-      } catch (err) {
-        await failure?.release();
-        throw err;
-      }
-      if (result.outcome !== 'wrong') await failure?.release();
+      const candidateHash = hasher.code(hashScope(scope, binding), phone, code);
+      // A test number skips the limits, as its send did. Any other check is one atomic step: the
+      // per-IP check limit, the number's wrong-code budget (per scope, so a fresh code does not
+      // reset it, and concurrent guesses cannot overrun it) and the code itself.
+      const result = settings.testPhoneNumbers.has(phone)
+        ? await codes.check(key, candidateHash, deps.now(), maxAttempts)
+        : await deps.admission.check({
+            phone,
+            purpose: scope,
+            ipKey: ipLimited ? ipLimitKey(client.ip, settings.ipv6LimitPrefix) : undefined,
+            candidateHash,
+            now: deps.now(),
+            maxAttempts,
+          });
       switch (result.outcome) {
+        case 'refused':
+          if (result.refusedBy === 'checks_ip_h') throw rateLimited(result);
+          log.info({ phone: maskPhone(phone), scope }, 'check refused: phone locked for wrong codes');
+          throw rateLimited(result, 'wrong_code_lockout');
         case 'valid': {
           await deps.guard?.verified(phone);
           await notify('codeApproved', { scope, phone, at: deps.now(), verificationSid });
@@ -369,7 +364,7 @@ export function createVerificationEngine(deps: EngineDeps): VerificationEngine {
           log.info({ phone: maskPhone(phone), scope, attemptsLeft: result.attemptsLeft }, 'wrong code');
           const ownerId = await ownerOf?.();
           await deps.audit.record({ type: 'code_failed', phone, userId: ownerId, client, detail: scope });
-          if (failure && failure.remaining === 0) {
+          if ('failuresLeft' in result && result.failuresLeft === 0) {
             log.warn({ phone: maskPhone(phone), scope }, 'phone locked for the rest of the hour after too many wrong codes');
             await deps.audit.record({ type: 'lockout', phone, userId: ownerId, client, detail: scope });
           }
@@ -394,10 +389,12 @@ export function createVerificationEngine(deps: EngineDeps): VerificationEngine {
     },
 
     async sendNotice(phone, purpose, text, client) {
-      // A notice is an SMS like any other: it counts against the number's caps and the daily budget.
-      let reservation: Reservation;
+      // A notice is an SMS like any other: it counts against the number's caps and the daily
+      // budget, through the same admission step without a code (so it asks no cooldown either).
+      const send = sendRequest(phone, purpose, client, true, undefined, deps.now());
       try {
-        reservation = await reserveSend(phone, client, true, deps.now());
+        const admitted = await deps.admission.admitSend(send);
+        if (!admitted.admitted) throw sendRefused(admitted, phone);
       } catch (err) {
         log.warn({ phone: maskPhone(phone), purpose, reason: err instanceof AppError ? err.code : 'limit store failed' }, 'notice not sent: refused by a limit');
         return;
@@ -406,7 +403,7 @@ export function createVerificationEngine(deps: EngineDeps): VerificationEngine {
         await deliver(phone, { purpose, text }, '', 1);
         log.info({ provider: deps.sms.name, phone: maskPhone(phone), purpose }, 'notice sent');
       } catch (err) {
-        await reservation.release();
+        await deps.admission.abortSend(send).catch(() => {});
         log.warn({ provider: deps.sms.name, phone: maskPhone(phone), purpose, reason: err instanceof Error ? err.message : 'unknown' }, 'notice not sent');
       }
     },

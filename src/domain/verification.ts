@@ -2,7 +2,7 @@ import type { AuditLog } from './audit.js';
 import { createCaptchaGuard } from './captcha-guard.js';
 import { ipLimitKey, UNKNOWN_CLIENT, type ClientContext } from './client.js';
 import type { Hasher } from './codes.js';
-import { createVerificationEngine, type ConsumedCode, type EngineSettings, type VerificationEngine, type VerificationPolicy } from './engine.js';
+import { type ConsumedCode, type EngineSettings, type VerificationEngine, type VerificationPolicy } from './engine.js';
 import { AppError } from './errors.js';
 import { rateLimited } from './limit-reservation.js';
 import type { Logger } from './logger.js';
@@ -21,8 +21,8 @@ export interface CodeSettings {
 }
 
 export interface VerificationDeps {
-  /** The engine the sign-up protocol issues and checks its codes with; built from the other deps when absent. */
-  readonly engine?: VerificationEngine | undefined;
+  /** The engine the sign-up protocol issues and checks its codes with (shared with the Verify API). */
+  readonly engine: VerificationEngine;
   readonly codes: CodeStore;
   readonly captcha: Captcha;
   readonly sms: SmsProvider;
@@ -95,7 +95,7 @@ const bindingOf = (purpose: Purpose, userId: string | undefined) => (purpose ===
  */
 export function createVerificationService(deps: VerificationDeps): VerificationService {
   const { settings, log } = deps;
-  const engine = deps.engine ?? createVerificationEngine(deps);
+  const { engine } = deps;
   const ipKey = (client: ClientContext) => ipLimitKey(client.ip, settings.ipv6LimitPrefix);
   const captchaGuard = createCaptchaGuard({
     captcha: deps.captcha,

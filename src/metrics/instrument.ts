@@ -1,3 +1,4 @@
+import type { Admission } from '../domain/admission.js';
 import { phoneRegion, type E164 } from '../domain/phone.js';
 import type { VerificationService } from '../domain/verification.js';
 import { AppError } from '../errors.js';
@@ -28,6 +29,25 @@ export function countedLimits(limits: Limits, metrics: Metrics): Limits {
     value && typeof value === 'object' && 'take' in value ? counted(value as RateLimit) : value,
   ]);
   return Object.fromEntries(entries) as unknown as Limits;
+}
+
+/** The admission step's refusals by limit, under the same names as the limits' own (the cooldown is no limit). */
+export function countedAdmission(admission: Admission, metrics: Metrics): Admission {
+  return {
+    name: admission.name,
+    async admitSend(request) {
+      const decision = await admission.admitSend(request);
+      if (!decision.admitted && decision.refusedBy !== 'cooldown') metrics.limitRefusals.inc({ limit: decision.refusedBy });
+      return decision;
+    },
+    abortSend: (request) => admission.abortSend(request),
+    dailyBudgetUsed: (now) => admission.dailyBudgetUsed(now),
+    async check(request) {
+      const result = await admission.check(request);
+      if (result.outcome === 'refused') metrics.limitRefusals.inc({ limit: result.refusedBy });
+      return result;
+    },
+  };
 }
 
 /** Provider attempts, fees and delivery reports, as the message log sees them. */

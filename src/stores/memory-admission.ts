@@ -1,5 +1,5 @@
 import type { Admission, AdmissionCounter, AdmissionLimits } from '../domain/admission.js';
-import { checkCounters, sendCounters } from '../domain/admission.js';
+import { budgetCounter, checkCounters, sendCounters } from '../domain/admission.js';
 import { hashesEqual } from '../domain/codes.js';
 import { memoryCodeKey } from './memory-store.js';
 import type { PendingCode } from './types.js';
@@ -36,25 +36,27 @@ export function memoryAdmission(limits: AdmissionLimits, { codes }: MemoryAdmiss
     name: 'memory',
     async admitSend(r) {
       const key = memoryCodeKey(r);
-      const current = codes.get(key);
+      const current = r.pending && codes.get(key);
       if (current && current.resendAt > r.now) return { admitted: false, refusedBy: 'cooldown', retryAfterMs: current.resendAt - r.now };
       const rules = sendCounters(limits, r);
       const full = rules.find((c) => used(c, r.now) >= c.points);
       if (full) return { admitted: false, refusedBy: full.rule, retryAfterMs: full.windowEnd - r.now };
       for (const c of rules) add(c, 1, r.now);
-      codes.set(key, { ...r.pending, attempts: 0 });
+      if (r.pending) codes.set(key, { ...r.pending, attempts: 0 });
       sweep(r.now);
       return { admitted: true };
     },
     async abortSend(r) {
       for (const c of sendCounters(limits, r)) add(c, -1, r.now);
       const key = memoryCodeKey(r);
-      if (codes.get(key)?.codeHash === r.pending.codeHash) codes.delete(key);
+      if (r.pending && codes.get(key)?.codeHash === r.pending.codeHash) codes.delete(key);
     },
     async check(r) {
       const { perIp, failures } = checkCounters(limits, r);
-      if (used(perIp, r.now) >= perIp.points) return { outcome: 'refused', refusedBy: perIp.rule, retryAfterMs: perIp.windowEnd - r.now };
-      add(perIp, 1, r.now);
+      if (perIp) {
+        if (used(perIp, r.now) >= perIp.points) return { outcome: 'refused', refusedBy: perIp.rule, retryAfterMs: perIp.windowEnd - r.now };
+        add(perIp, 1, r.now);
+      }
       sweep(r.now);
       const failed = used(failures, r.now);
       if (failed >= failures.points) return { outcome: 'refused', refusedBy: failures.rule, retryAfterMs: failures.windowEnd - r.now };
@@ -71,6 +73,10 @@ export function memoryAdmission(limits: AdmissionLimits, { codes }: MemoryAdmiss
       codes.set(key, { ...current, attempts });
       add(failures, 1, r.now);
       return { outcome: 'wrong', attemptsLeft: r.maxAttempts - attempts, failuresLeft: failures.points - failed - 1 };
+    },
+    async dailyBudgetUsed(now) {
+      const budget = budgetCounter(limits, now);
+      return budget ? used(budget, now) : 0;
     },
   } satisfies Admission;
 }

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { classifyPostgresFailure } from '../db/postgres-failures.js';
 import type { Admission, AdmissionCounter, AdmissionLimits, CheckAdmission, SendAdmission } from '../domain/admission.js';
-import { checkCounters, sendCounters } from '../domain/admission.js';
+import { budgetCounter, checkCounters, sendCounters } from '../domain/admission.js';
 import { hashesEqual } from '../domain/codes.js';
 
 /*
@@ -112,13 +112,16 @@ export function postgresAdmission(limits: AdmissionLimits, pool: pg.Pool): Admis
     name: 'postgres',
     admitSend: (r) =>
       transaction<SendAdmission>(async (client) => {
-        const code = await client.query<{ code_hash: string; resend_at: number | string }>({
-          ...UPSERT_CODE,
-          values: [r.phone, r.purpose, r.pending.codeHash, r.pending.expiresAt, r.pending.resendAt, r.now],
-        });
-        const row = code.rows[0]!;
-        if (row.code_hash !== r.pending.codeHash || Number(row.resend_at) !== r.pending.resendAt) {
-          return { commit: false, result: { admitted: false, refusedBy: 'cooldown', retryAfterMs: Number(row.resend_at) - r.now } };
+        const { pending } = r;
+        if (pending) {
+          const code = await client.query<{ code_hash: string; resend_at: number | string }>({
+            ...UPSERT_CODE,
+            values: [r.phone, r.purpose, pending.codeHash, pending.expiresAt, pending.resendAt, r.now],
+          });
+          const row = code.rows[0]!;
+          if (row.code_hash !== pending.codeHash || Number(row.resend_at) !== pending.resendAt) {
+            return { commit: false, result: { admitted: false, refusedBy: 'cooldown', retryAfterMs: Number(row.resend_at) - r.now } };
+          }
         }
         const rules = sendCounters(limits, r);
         const counted = await client.query<{ key: string; points: number }>({
@@ -134,7 +137,8 @@ export function postgresAdmission(limits: AdmissionLimits, pool: pg.Pool): Admis
     async abortSend(r) {
       const keys = sendCounters(limits, r).map((c) => c.key);
       try {
-        await pool.query({ ...ABORT, values: [r.phone, r.purpose, r.pending.codeHash, keys] });
+        // A notice stored no code: a hash that matches no row leaves the pending one alone.
+        await pool.query({ ...ABORT, values: [r.phone, r.purpose, r.pending?.codeHash ?? '', keys] });
       } catch (err) {
         throw classifyPostgresFailure(err);
       }
@@ -143,8 +147,10 @@ export function postgresAdmission(limits: AdmissionLimits, pool: pg.Pool): Admis
     check: (r) =>
       transaction<CheckAdmission>(async (client) => {
         const { perIp, failures } = checkCounters(limits, r);
-        const ip = await client.query<{ points: number }>({ ...COUNT, values: [[perIp.key], [perIp.windowEnd], r.now] });
-        if (Number(ip.rows[0]!.points) > perIp.points) return { commit: false, result: { outcome: 'refused', ...refusal(perIp, r.now) } };
+        if (perIp) {
+          const ip = await client.query<{ points: number }>({ ...COUNT, values: [[perIp.key], [perIp.windowEnd], r.now] });
+          if (Number(ip.rows[0]!.points) > perIp.points) return { commit: false, result: { outcome: 'refused', ...refusal(perIp, r.now) } };
+        }
         // The code row's lock, taken first, serializes the checks of this number and purpose, so
         // the budget read after it is the one the last of them left.
         const { rows } = await client.query<CodeRow>({ ...SELECT_CODE_FOR_UPDATE, values: [r.phone, r.purpose] });
@@ -165,5 +171,16 @@ export function postgresAdmission(limits: AdmissionLimits, pool: pg.Pool): Admis
           result: { outcome: 'wrong', attemptsLeft: r.maxAttempts - (row.attempts + 1), failuresLeft: failures.points - failed - 1 },
         };
       }),
+
+    async dailyBudgetUsed(now) {
+      const budget = budgetCounter(limits, now);
+      if (!budget) return 0;
+      try {
+        const { rows } = await pool.query<{ points: number }>({ ...POINTS_OF, values: [budget.key, now] });
+        return Number(rows[0]?.points ?? 0);
+      } catch (err) {
+        throw classifyPostgresFailure(err);
+      }
+    },
   } satisfies Admission;
 }

@@ -1,5 +1,5 @@
 import type { Admission, AdmissionCounter, AdmissionLimits, CheckAdmission, SendAdmission, SendAdmissionRequest, SendLimitName } from '../domain/admission.js';
-import { checkCounters, sendCounters } from '../domain/admission.js';
+import { budgetCounter, checkCounters, sendCounters } from '../domain/admission.js';
 import type { RedisClient } from './redis-client.js';
 import { asDependencyFailure, checkCodeLua, decode } from './redis-store.js';
 
@@ -96,8 +96,8 @@ export interface RedisAdmissionOptions {
 }
 
 const lifetime = (c: AdmissionCounter, now: number) => Math.max(1, c.windowEnd - now);
-const codeValue = (r: SendAdmissionRequest) => `0:${r.pending.expiresAt}:${r.pending.resendAt}:${r.pending.codeHash}`;
-const codeLifetime = (r: SendAdmissionRequest) => Math.max(1, Math.max(r.pending.expiresAt + EXPIRED_GRACE_MS, r.pending.resendAt) - r.now);
+const codeValue = ({ pending }: SendAdmissionRequest) => (pending ? `0:${pending.expiresAt}:${pending.resendAt}:${pending.codeHash}` : '');
+const codeLifetime = ({ pending, now }: SendAdmissionRequest) => (pending ? Math.max(1, Math.max(pending.expiresAt + EXPIRED_GRACE_MS, pending.resendAt) - now) : 0);
 
 /**
  * The admission step in Redis: one script per send and one per check on a single Redis (or
@@ -129,6 +129,7 @@ export function redisAdmission(limits: AdmissionLimits, client: RedisClient, { k
 
   /** One ADMIT: with the code when `withCode`, over `counters`; answers what it refused, or what an undo would put back. */
   async function admit(r: SendAdmissionRequest, counters: readonly AdmissionCounter[], withCode: boolean) {
+    withCode &&= r.pending !== undefined;
     const keys = [...(withCode ? [codeKey(r)] : []), ...counters.map((c) => counterKey(c, r.phone))];
     const args = [withCode ? codeValue(r) : '', r.now, codeLifetime(r), ...counterArgs(counters, r.now)];
     try {
@@ -136,14 +137,15 @@ export function redisAdmission(limits: AdmissionLimits, client: RedisClient, { k
     } catch (err) {
       // After a timeout the script may still run (a frozen Redis answers late). Its undo goes out
       // right behind it on the same connection, so Redis runs the two in order.
-      redis.smsVerifyUndo(keys.length, ...keys, withCode ? r.pending.codeHash : '', '', 0).catch(() => {});
+      redis.smsVerifyUndo(keys.length, ...keys, withCode ? r.pending!.codeHash : '', '', 0).catch(() => {});
       throw asDependencyFailure(err);
     }
   }
 
   function undo(r: SendAdmissionRequest, counters: readonly AdmissionCounter[], code: { previous: string; ttl: number } | undefined) {
+    if (!r.pending) code = undefined;
     const keys = [...(code ? [codeKey(r)] : []), ...counters.map((c) => counterKey(c, r.phone))];
-    return call(() => redis.smsVerifyUndo(keys.length, ...keys, code ? r.pending.codeHash : '', code?.previous ?? '', code?.ttl ?? 0));
+    return call(() => redis.smsVerifyUndo(keys.length, ...keys, code ? r.pending!.codeHash : '', code?.previous ?? '', code?.ttl ?? 0));
   }
 
   const refusedBy = (answer: [number, (string | number)?, number?], counters: readonly AdmissionCounter<SendLimitName>[], now: number): SendAdmission | undefined => {
@@ -194,14 +196,14 @@ export function redisAdmission(limits: AdmissionLimits, client: RedisClient, { k
 
     async check(r): Promise<CheckAdmission> {
       const { perIp, failures } = checkCounters(limits, r);
-      const refusedIp: CheckAdmission = { outcome: 'refused', refusedBy: perIp.rule, retryAfterMs: perIp.windowEnd - r.now };
-      if (cluster) {
+      const refusedIp: CheckAdmission = { outcome: 'refused', refusedBy: 'checks_ip_h', retryAfterMs: (perIp?.windowEnd ?? r.now) - r.now };
+      if (cluster && perIp) {
         const key = counterKey(perIp, r.phone);
         const [taken] = await call(() => redis.smsVerifyAdmit(1, key, '', r.now, 0, ...counterArgs([perIp], r.now)));
         if (taken !== -1) return refusedIp;
       }
-      const keys = [codeKey(r), counterKey(failures, r.phone), ...(cluster ? [] : [counterKey(perIp, r.phone)])];
-      const args = [r.candidateHash, r.now, r.maxAttempts, failures.points, lifetime(failures, r.now), perIp.points, lifetime(perIp, r.now)];
+      const keys = [codeKey(r), counterKey(failures, r.phone), ...(cluster || !perIp ? [] : [counterKey(perIp, r.phone)])];
+      const args = [r.candidateHash, r.now, r.maxAttempts, failures.points, lifetime(failures, r.now), perIp?.points ?? 0, perIp ? lifetime(perIp, r.now) : 0];
       const [outcome, detail, failuresLeft] = await call(() => redis.smsVerifyAdmissionCheck(keys.length, ...keys, ...args));
       switch (outcome) {
         case 'refused_ip':
@@ -220,6 +222,11 @@ export function redisAdmission(limits: AdmissionLimits, client: RedisClient, { k
         default:
           return { outcome: 'missing' };
       }
+    },
+
+    async dailyBudgetUsed(now) {
+      const budget = budgetCounter(limits, now);
+      return budget ? Number((await call(() => client.get(counterKey(budget, '')))) ?? 0) : 0;
     },
   } satisfies Admission;
 }

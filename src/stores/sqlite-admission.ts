@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { Admission, AdmissionCounter, AdmissionLimits, CheckAdmission, CheckAdmissionRequest, SendAdmission, SendAdmissionRequest } from '../domain/admission.js';
-import { checkCounters, sendCounters } from '../domain/admission.js';
+import { budgetCounter, checkCounters, sendCounters } from '../domain/admission.js';
 import { hashesEqual } from '../domain/codes.js';
 
 interface CodeRow {
@@ -45,26 +45,28 @@ export function sqliteAdmission(limits: AdmissionLimits, db: Database): Admissio
   const count = (c: AdmissionCounter, now: number) => increment.run(c.key, c.windowEnd, now, c.windowEnd);
 
   const admitSend = db.transaction((r: SendAdmissionRequest): SendAdmission => {
-    const current = selectCode.get(r.phone, r.purpose);
+    const current = r.pending && selectCode.get(r.phone, r.purpose);
     if (current && current.resend_at > r.now) return { admitted: false, refusedBy: 'cooldown', retryAfterMs: current.resend_at - r.now };
     const rules = sendCounters(limits, r);
     for (const c of rules) {
       if (used(c, r.now) >= c.points) return { admitted: false, refusedBy: c.rule, retryAfterMs: c.windowEnd - r.now };
     }
     for (const c of rules) count(c, r.now);
-    upsertCode.run(r.phone, r.purpose, r.pending.codeHash, r.pending.expiresAt, r.pending.resendAt);
+    if (r.pending) upsertCode.run(r.phone, r.purpose, r.pending.codeHash, r.pending.expiresAt, r.pending.resendAt);
     return { admitted: true };
   });
 
   const abortSend = db.transaction((r: SendAdmissionRequest) => {
     for (const c of sendCounters(limits, r)) decrement.run(c.key);
-    removeCodeIfHash.run(r.phone, r.purpose, r.pending.codeHash);
+    if (r.pending) removeCodeIfHash.run(r.phone, r.purpose, r.pending.codeHash);
   });
 
   const check = db.transaction((r: CheckAdmissionRequest): CheckAdmission => {
     const { perIp, failures } = checkCounters(limits, r);
-    if (used(perIp, r.now) >= perIp.points) return { outcome: 'refused', refusedBy: perIp.rule, retryAfterMs: perIp.windowEnd - r.now };
-    count(perIp, r.now);
+    if (perIp) {
+      if (used(perIp, r.now) >= perIp.points) return { outcome: 'refused', refusedBy: perIp.rule, retryAfterMs: perIp.windowEnd - r.now };
+      count(perIp, r.now);
+    }
     const failed = used(failures, r.now);
     if (failed >= failures.points) return { outcome: 'refused', refusedBy: failures.rule, retryAfterMs: failures.windowEnd - r.now };
     const row = selectCode.get(r.phone, r.purpose);
@@ -104,6 +106,10 @@ export function sqliteAdmission(limits: AdmissionLimits, db: Database): Admissio
       const result = check.immediate(r);
       sweep(r.now);
       return result;
+    },
+    async dailyBudgetUsed(now) {
+      const budget = budgetCounter(limits, now);
+      return budget ? used(budget, now) : 0;
     },
   } satisfies Admission;
 }

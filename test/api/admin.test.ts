@@ -138,6 +138,8 @@ describe('admin API', () => {
       createdAt: now,
       updatedAt: now,
     });
+    // Message-log rows are written in batches off the request path; the operator reads them once written.
+    await t.services.flushRecords();
     const list = (await call('GET', `/api/admin/messages?phone=${encodeURIComponent(PHONE)}`, operator)).json();
     expect(list.messages).toHaveLength(1);
     expect(list.messages[0]).toMatchObject({ phoneMasked: '+86138****8000', status: 'sent', provider: 'console', purpose: 'register' });

@@ -5,8 +5,8 @@ import { createHasher } from '../../src/domain/codes.js';
 import { createVerificationEngine, type IssueRequest, type VerificationPolicy } from '../../src/domain/engine.js';
 import { AppError } from '../../src/domain/errors.js';
 import type { E164 } from '../../src/domain/phone.js';
-import type { CodeApprovedEvent, CodeSentEvent } from '../../src/domain/ports.js';
-import { createLimits, memoryLimitBackend } from '../../src/limits/index.js';
+import type { CodeApprovedEvent, CodeSentEvent, PendingCode } from '../../src/domain/ports.js';
+import { memoryAdmission } from '../../src/stores/memory-admission.js';
 import { memoryCodeStore } from '../../src/stores/memory-store.js';
 import { fakeClock, TEST_SECRET } from '../helpers/app.js';
 import { silentLog } from '../helpers/backends.js';
@@ -20,11 +20,13 @@ function engineUnderTest(env: Record<string, string> = {}) {
   const audit: AuditEvent[] = [];
   const sent: CodeSentEvent[] = [];
   const approved: CodeApprovedEvent[] = [];
+  // One map for the code store and the admission step, as services.ts shares one store.
+  const codes = new Map<string, PendingCode>();
   const engine = createVerificationEngine({
-    codes: memoryCodeStore(),
+    codes: memoryCodeStore(codes),
     sms,
     hasher: createHasher(TEST_SECRET),
-    limits: createLimits(config.limits, memoryLimitBackend()),
+    admission: memoryAdmission(config.limits, { codes }),
     audit: createAuditLog({ insert: async (e) => void audit.push(e), listForUser: async () => [] }, clock.now, silentLog),
     events: {
       codeSent: (e) => void sent.push(e),
@@ -137,11 +139,12 @@ describe('verification engine (in-memory ports)', () => {
     await engine.cancel('test-scope', PHONE, issued.handle);
     expect((await errorOf(engine.check(check(sms.lastCode(PHONE))))).code).toBe('code_invalid');
 
+    const noisyCodes = new Map<string, PendingCode>();
     const noisy = createVerificationEngine({
-      codes: memoryCodeStore(),
+      codes: memoryCodeStore(noisyCodes),
       sms,
       hasher: createHasher(TEST_SECRET),
-      limits: createLimits(loadConfig({}).limits, memoryLimitBackend()),
+      admission: memoryAdmission(loadConfig({}).limits, { codes: noisyCodes }),
       audit: createAuditLog({ insert: async () => {}, listForUser: async () => [] }, Date.now, silentLog),
       events: {
         codeSent: () => {

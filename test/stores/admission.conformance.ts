@@ -233,5 +233,29 @@ export function describeAdmissionConformance(name: string, open: () => Promise<A
       expect(await f.admission.check(check({ phone: fresh() }))).toEqual({ outcome: 'refused', refusedBy: 'checks_ip_h', retryAfterMs: 50 * 60_000 - 1000 });
       expect((await f.admission.check(check({ phone: fresh(), ipKey: '198.51.100.9' }))).outcome).toBe('missing');
     });
+    it('without an IP key counts no per-IP limit, for a send or a check', async () => {
+      for (let i = 0; i < CONFORMANCE_LIMITS.smsPerIpHourly + 1; i++) {
+        expect(await f.admission.admitSend({ ...send({ phone: fresh() }), ipKey: undefined })).toEqual({ admitted: true });
+      }
+      // The IP itself was never counted: its own allowance is whole.
+      expect(await f.admission.admitSend(send({ phone: fresh() }))).toEqual({ admitted: true });
+      for (let i = 0; i < CONFORMANCE_LIMITS.checksPerIpHourly + 1; i++) {
+        expect((await f.admission.check({ ...check({ phone: fresh() }), ipKey: undefined })).outcome).toBe('missing');
+      }
+    });
+
+    it('a notice (no code) counts the number and the budget, asks no cooldown and leaves the pending code alone', async () => {
+      await f.admission.admitSend(send({ hash: 'h1' }));
+      const notice = { ...send({ now: T0 + 1000 }), pending: undefined };
+      expect(await f.admission.admitSend(notice)).toEqual({ admitted: true });
+      // The number's hourly cap (2) is now spent by the code and the notice.
+      expect(await f.admission.admitSend({ ...send({ now: T0 + 2000 }), pending: undefined })).toMatchObject({ admitted: false, refusedBy: 'sms_phone_h' });
+      expect(await f.admission.dailyBudgetUsed(T0 + 2000)).toBe(2);
+      await f.admission.abortSend(notice);
+      expect(await f.admission.dailyBudgetUsed(T0 + 2000)).toBe(1);
+      expect(await f.admission.check(check({ candidateHash: 'h1' }))).toMatchObject({ outcome: 'valid' });
+      // The aborted notice gave its point back.
+      expect(await f.admission.admitSend({ ...send({ now: T0 + COOLDOWN }), pending: undefined })).toEqual({ admitted: true });
+    });
   });
 }
