@@ -139,7 +139,7 @@ export function postgresTestSchema(options: { migrated?: boolean } = {}): Postgr
       await prepare();
       const db = openPostgresDatabase({ url, poolMax: 1, timeoutMs: 5000 }, silentLog);
       try {
-        await sql`truncate users, sessions, pending_codes, captchas cascade`.execute(db.db);
+        await sql`truncate users, sessions, pending_codes, captchas, rate_limit_counters cascade`.execute(db.db);
       } finally {
         await db.close();
       }
